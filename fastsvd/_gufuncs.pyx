@@ -1,0 +1,197 @@
+# cython: language_level=3
+"""NumPy generalized ufuncs over the per-matrix kernels of fastsvd.kernels.
+
+As numpy 2.0 did, each SVD flavour has one gufunc for M ≥ N and one for M < N
+(a signature cannot say "min(M, N)").  The M < N loops decompose Aᵀ in place,
+by swapping strides: Aᵀ = U'SV'ᵀ gives A = V'SU'ᵀ, so U' lands in Vh and V'
+in U without any copy.  A matrix holding NaN or Inf gets NaN outputs and
+raises the floating-point "invalid" flag, which numpy's errstate turns into a
+warning, an error or nothing.
+"""
+cimport numpy as cnp
+from numpy cimport npy_intp
+from libc.math cimport NAN
+
+from fastsvd.kernels cimport real, svd_small, kernel_for_shape, KernelId, MAX_DIM
+
+cnp.import_array()
+cnp.import_ufunc()
+
+cdef extern from "<fenv.h>" nogil:
+    int FE_INVALID
+    int feraiseexcept(int excepts)
+
+
+cdef enum Mode:
+    VALUES = 0    # (m,n)->(p)
+    THIN = 1      # U with min(M, N) columns
+    FULL = 2      # square U and V
+    TRANSPOSED = 4
+
+
+cdef inline void gather(const char* src, npy_intp row_step, npy_intp col_step,
+                        Py_ssize_t rows, Py_ssize_t cols, real* dst) noexcept nogil:
+    """dst (column-major, contiguous) ← the strided rows×cols matrix at src."""
+    cdef Py_ssize_t i, j
+    for j in range(cols):
+        for i in range(rows):
+            dst[j * rows + i] = (<const real*>(src + i * row_step + j * col_step))[0]
+
+
+cdef inline void scatter_columns(const real* src, Py_ssize_t length, Py_ssize_t count,
+                                 char* dst, npy_intp elem_step,
+                                 npy_intp vector_step) noexcept nogil:
+    """Write `count` contiguous vectors of `length` from src to strided dst."""
+    cdef Py_ssize_t i, j
+    for j in range(count):
+        for i in range(length):
+            (<real*>(dst + i * elem_step + j * vector_step))[0] = src[j * length + i]
+
+
+cdef inline void fill_strided(char* dst, Py_ssize_t length, Py_ssize_t count,
+                              npy_intp elem_step, npy_intp vector_step,
+                              real value) noexcept nogil:
+    cdef Py_ssize_t i, j
+    for j in range(count):
+        for i in range(length):
+            (<real*>(dst + i * elem_step + j * vector_step))[0] = value
+
+
+cdef enum:
+    WORK_SIZE = 3 * MAX_DIM * MAX_DIM + MAX_DIM
+
+
+cdef inline void svd_loop(char** args, npy_intp* dimensions, npy_intp* steps,
+                          void* data, real* work) noexcept nogil:
+    """The gufunc loop, for every SVD flavour; work holds WORK_SIZE reals."""
+    cdef int mode = <int><size_t>data
+    cdef bint transposed = mode & TRANSPOSED
+    cdef bint want_uv = (mode & 3) != VALUES
+    cdef bint full = (mode & 3) == FULL
+    cdef npy_intp count = dimensions[0]
+    cdef int nargs = 4 if want_uv else 2
+    cdef npy_intp* core = steps + nargs
+    # The kernel decomposes an m×n matrix with m ≥ n: A, or Aᵀ when transposed.
+    cdef Py_ssize_t m = dimensions[2] if transposed else dimensions[1]
+    cdef Py_ssize_t n = dimensions[1] if transposed else dimensions[2]
+    cdef npy_intp a_row = core[1] if transposed else core[0]
+    cdef npy_intp a_col = core[0] if transposed else core[1]
+    cdef Py_ssize_t ucols = m if full else n
+    cdef char* u_out = NULL
+    cdef char* v_out = NULL
+    cdef npy_intp u_elem = 0, u_vector = 0, v_elem = 0, v_vector = 0
+    cdef npy_intp s_step = core[2]
+    cdef char* s_out = args[1]
+    cdef npy_intp a_outer = steps[0], s_outer = steps[1]
+    cdef npy_intp u_outer = 0, v_outer = 0
+    cdef real* a = work
+    cdef real* u = work + MAX_DIM * MAX_DIM
+    cdef real* v = work + 2 * MAX_DIM * MAX_DIM
+    cdef real* s = work + 3 * MAX_DIM * MAX_DIM
+    cdef npy_intp k
+    cdef bint all_finite = True
+    if want_uv:
+        # Outputs U (args[1]), S (args[2]), Vh (args[3]); the kernel's u holds
+        # columns uⱼ, and its v columns vⱼ, i.e. the rows of Vh.
+        s_out = args[2]
+        s_outer = steps[2]
+        s_step = core[4]
+        if transposed:   # kernel u → Vh rows, kernel v → U columns
+            u_out, u_outer, u_elem, u_vector = args[3], steps[3], core[6], core[5]
+            v_out, v_outer, v_elem, v_vector = args[1], steps[1], core[2], core[3]
+        else:
+            u_out, u_outer, u_elem, u_vector = args[1], steps[1], core[2], core[3]
+            v_out, v_outer, v_elem, v_vector = args[3], steps[3], core[6], core[5]
+    if m < n or kernel_for_shape(m, n) == KernelId.KERNEL_NONE:
+        # Only reachable by calling a gufunc directly with a shape it does not
+        # take (the m ≥ n one with m < n, or a side over MAX_DIM).
+        for k in range(count):
+            fill_strided(s_out + k * s_outer, n, 1, s_step, 0, <real>NAN)
+            if want_uv:
+                fill_strided(u_out + k * u_outer, m, ucols, u_elem, u_vector, <real>NAN)
+                fill_strided(v_out + k * v_outer, n, n, v_elem, v_vector, <real>NAN)
+        feraiseexcept(FE_INVALID)
+        return
+    for k in range(count):
+        gather(args[0] + k * a_outer, a_row, a_col, m, n, a)
+        if not svd_small(a, m, n, u, s, v, ucols, want_uv):
+            all_finite = False
+        scatter_columns(s, n, 1, s_out + k * s_outer, s_step, 0)
+        if want_uv:
+            scatter_columns(u, m, ucols, u_out + k * u_outer, u_elem, u_vector)
+            scatter_columns(v, n, n, v_out + k * v_outer, v_elem, v_vector)
+    if not all_finite:
+        feraiseexcept(FE_INVALID)
+
+
+cdef void svd_loop_float(char** args, npy_intp* dimensions, npy_intp* steps,
+                         void* data) noexcept nogil:
+    cdef float work[WORK_SIZE]
+    svd_loop(args, dimensions, steps, data, work)
+
+
+cdef void svd_loop_double(char** args, npy_intp* dimensions, npy_intp* steps,
+                          void* data) noexcept nogil:
+    cdef double work[WORK_SIZE]
+    svd_loop(args, dimensions, steps, data, work)
+
+
+# NumPy keeps pointers to these tables: they live as long as the module.
+cdef cnp.PyUFuncGenericFunction loops[2]
+# (numpy ≥ 2 declares the dimension and step pointers const: same ABI.)
+loops[0] = <cnp.PyUFuncGenericFunction>svd_loop_float
+loops[1] = <cnp.PyUFuncGenericFunction>svd_loop_double
+cdef char values_types[4]
+values_types[:] = [cnp.NPY_FLOAT, cnp.NPY_FLOAT, cnp.NPY_DOUBLE, cnp.NPY_DOUBLE]
+cdef char uv_types[8]
+uv_types[:] = [cnp.NPY_FLOAT] * 4 + [cnp.NPY_DOUBLE] * 4
+cdef void* mode_data[6][2]
+
+
+cdef object make_gufunc(int slot, int mode, str name, str signature, str doc):
+    mode_data[slot][0] = <void*><size_t>mode
+    mode_data[slot][1] = <void*><size_t>mode
+    cdef bint want_uv = (mode & 3) != VALUES
+    cdef char* types = values_types
+    if want_uv:
+        types = uv_types
+    # The ufunc keeps the char* of name, doc and signature: keep the bytes alive.
+    keep = (name.encode(), doc.encode(), signature.encode())
+    _keep_alive.append(keep)
+    return cnp.PyUFunc_FromFuncAndDataAndSignature(
+        loops, mode_data[slot], types, 2, 1,
+        3 if want_uv else 1, cnp.PyUFunc_None, keep[0], keep[1], 0, keep[2])
+
+
+_keep_alive = []
+
+_VALUES_DOC = "Singular values, descending, of each {}matrix (fastsvd kernels, M, N ≤ 32)."
+_UV_DOC = "{} SVD (U, S, Vh) of each {}matrix (fastsvd kernels, M, N ≤ 32)."
+
+svd_values_m_ge_n = make_gufunc(0, VALUES, "svd_values_m_ge_n", "(m,n)->(n)",
+                                _VALUES_DOC.format("M ≥ N "))
+svd_values_m_lt_n = make_gufunc(1, VALUES | TRANSPOSED, "svd_values_m_lt_n", "(m,n)->(m)",
+                                _VALUES_DOC.format("M < N "))
+svd_thin_m_ge_n = make_gufunc(2, THIN, "svd_thin_m_ge_n", "(m,n)->(m,n),(n),(n,n)",
+                              _UV_DOC.format("Thin", "M ≥ N "))
+svd_thin_m_lt_n = make_gufunc(3, THIN | TRANSPOSED, "svd_thin_m_lt_n",
+                              "(m,n)->(m,m),(m),(m,n)", _UV_DOC.format("Thin", "M < N "))
+svd_full_m_ge_n = make_gufunc(4, FULL, "svd_full_m_ge_n", "(m,n)->(m,m),(n),(n,n)",
+                              _UV_DOC.format("Full", "M ≥ N "))
+svd_full_m_lt_n = make_gufunc(5, FULL | TRANSPOSED, "svd_full_m_lt_n",
+                              "(m,n)->(m,m),(m),(n,n)", _UV_DOC.format("Full", "M < N "))
+
+_KERNEL_NAMES = {
+    KernelId.KERNEL_GRAM_2X2: "gram-2x2",
+    KernelId.KERNEL_GRAM_3X2: "gram-3x2",
+    KernelId.KERNEL_JACOBI_3X3: "jacobi-3x3",
+    KernelId.KERNEL_JACOBI: "jacobi",
+}
+
+
+def kernel_name(Py_ssize_t m, Py_ssize_t n):
+    """The kernel that decomposes an M×N matrix, or None when LAPACK does."""
+    return _KERNEL_NAMES.get(kernel_for_shape(max(m, n), min(m, n)))
+
+
+MAX_KERNEL_DIM = MAX_DIM

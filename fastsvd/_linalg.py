@@ -1,0 +1,230 @@
+"""The Python surface of fastsvd: numpy.linalg-compatible SVD over fastsvd's gufuncs.
+
+Modelled on ``numpy/linalg/_linalg.py``: a thin layer that validates, casts,
+picks a gufunc and turns the floating-point "invalid" flag the loops raise for
+NaN/Inf input into ``LinAlgError``.  Everything without a kernel (complex
+input, sides over 32, empty matrices, ``hermitian=True``) goes to numpy, after
+a finiteness check so that no input can hang LAPACK.
+"""
+from __future__ import annotations
+
+import operator
+
+import numpy as np
+from numpy.linalg import LinAlgError
+
+from . import _gufuncs
+
+try:  # numpy's own result type, so results compare and unpack as numpy's do
+    from numpy.linalg._linalg import SVDResult
+except ImportError:  # pragma: no cover - numpy moved it
+    from typing import NamedTuple
+
+    class SVDResult(NamedTuple):  # type: ignore[no-redef]
+        U: np.ndarray
+        S: np.ndarray
+        Vh: np.ndarray
+
+
+__all__ = ["svd", "svdvals", "low_rank", "polar", "nearest_rotation", "pinv",
+           "kernel_name", "SVDResult", "LinAlgError"]
+
+NONFINITE_CHOICES = ("raise", "nan")
+
+# (compute_uv, full_matrices, m >= n) -> gufunc
+_GUFUNCS = {
+    (False, False, True): _gufuncs.svd_values_m_ge_n,
+    (False, False, False): _gufuncs.svd_values_m_lt_n,
+    (True, False, True): _gufuncs.svd_thin_m_ge_n,
+    (True, False, False): _gufuncs.svd_thin_m_lt_n,
+    (True, True, True): _gufuncs.svd_full_m_ge_n,
+    (True, True, False): _gufuncs.svd_full_m_lt_n,
+}
+
+
+def kernel_name(m: int, n: int) -> str | None:
+    """Name of the fastsvd kernel that decomposes M×N matrices, or None for LAPACK."""
+    return _gufuncs.kernel_name(m, n)
+
+
+def _raise_nonfinite(err, flag):
+    raise LinAlgError("SVD did not converge: the input holds NaN or Inf")
+
+
+def _check_nonfinite_option(nonfinite):
+    if nonfinite not in NONFINITE_CHOICES:
+        raise ValueError(f"nonfinite must be one of {NONFINITE_CHOICES}, got {nonfinite!r}")
+
+
+def _errstate(nonfinite):
+    invalid = "call" if nonfinite == "raise" else "ignore"
+    return np.errstate(invalid=invalid, call=_raise_nonfinite, over="ignore",
+                       divide="ignore", under="ignore")
+
+
+def _makearray(a):
+    new = np.asarray(a)
+    wrap = getattr(a, "__array_wrap__", new.__array_wrap__)
+    return new, wrap
+
+
+def _assert_stacked_2d(a):
+    if a.ndim < 2:
+        raise LinAlgError(f"{a.ndim}-dimensional array given. Array must be at "
+                          "least two-dimensional")
+
+
+def _kernel_dtype(a):
+    """float32 or float64 when fastsvd's kernels take this input, else None."""
+    if a.dtype == np.float32:
+        return np.dtype(np.float32)
+    if a.dtype.kind in "biu" or a.dtype == np.float64:
+        return np.dtype(np.float64)
+    return None
+
+
+def _nonfinite_matrices(a):
+    """Boolean mask over the stack: which matrices hold NaN or Inf."""
+    if a.dtype.kind not in "fc":
+        return np.zeros(a.shape[:-2], dtype=bool)
+    return ~np.isfinite(a).all(axis=(-2, -1))
+
+
+def _numpy_svd(a, arr, full_matrices, compute_uv, hermitian, nonfinite):
+    """numpy.linalg.svd, but NaN/Inf handled first: LAPACK may never return on them."""
+    bad = _nonfinite_matrices(arr)
+    if not bad.any():
+        return np.linalg.svd(a, full_matrices=full_matrices, compute_uv=compute_uv,
+                             hermitian=hermitian)
+    if nonfinite == "raise":
+        _raise_nonfinite(None, None)
+    result = np.linalg.svd(np.where(bad[..., None, None], 0, arr),
+                           full_matrices=full_matrices, compute_uv=compute_uv,
+                           hermitian=hermitian)
+    parts = result if compute_uv else (result,)
+    for part in parts:
+        part[bad] = np.nan
+    return result
+
+
+def svd(a, full_matrices=True, compute_uv=True, hermitian=False, *,
+        signed=False, nonfinite="raise"):
+    """Singular value decomposition, a drop-in for :func:`numpy.linalg.svd`.
+
+    Same arguments, results (``SVDResult(U, S, Vh)``, or ``S`` alone), shapes,
+    dtypes and errors as numpy, over any ``(..., M, N)`` stack.  Real matrices
+    with M, N ≤ 32 use fastsvd's kernels; others go to numpy.
+
+    signed : bool
+        The *signed* ("rotation-variant") SVD of square matrices used in
+        graphics and invertible finite elements (McAdams et al. 2011): U and Vh
+        are proper rotations (det = +1) and the sign of det(a) is carried by
+        the last singular value, which is then negative for a reflection.
+        Requires square matrices and ``compute_uv``.
+    nonfinite : {"raise", "nan"}
+        What a matrix holding NaN or Inf gets: "raise" raises ``LinAlgError``
+        (numpy's behaviour, but in bounded time); "nan" gives that matrix NaN
+        outputs and leaves every other matrix of the stack untouched.
+    """
+    _check_nonfinite_option(nonfinite)
+    arr, wrap = _makearray(a)
+    _assert_stacked_2d(arr)
+    m, n = arr.shape[-2:]
+    if signed and (m != n or not compute_uv):
+        raise ValueError("signed=True needs square matrices and compute_uv=True")
+    dtype = _kernel_dtype(arr)
+    if hermitian or dtype is None or kernel_name(m, n) is None:
+        result = _numpy_svd(a, arr, full_matrices, compute_uv, hermitian, nonfinite)
+    else:
+        gufunc = _GUFUNCS[compute_uv, bool(full_matrices) and compute_uv, m >= n]
+        with _errstate(nonfinite):
+            result = gufunc(arr.astype(dtype, copy=False))
+        if compute_uv:
+            result = SVDResult(wrap(result[0]), result[1], wrap(result[2]))
+    if signed:
+        result = _make_signed(*result)
+    return result
+
+
+def _make_signed(u, s, vh):
+    """Turn a square SVD into the signed one: det U = det Vh = +1."""
+    det_u = np.sign(np.linalg.det(u))
+    det_vh = np.sign(np.linalg.det(vh))
+    # Flipping the last singular pair's vectors together keeps A = U S Vh; a
+    # remaining det U = −1 moves onto the last singular value.
+    u = u.copy()
+    vh = vh.copy()
+    s = s.copy()
+    u[..., :, -1] *= det_u[..., None]
+    vh[..., -1, :] *= det_vh[..., None]
+    s[..., -1] *= det_u * det_vh
+    return SVDResult(u, s, vh)
+
+
+def svdvals(x, /, *, nonfinite="raise"):
+    """Singular values of each matrix, descending: :func:`numpy.linalg.svdvals`."""
+    return svd(x, compute_uv=False, hermitian=False, nonfinite=nonfinite)
+
+
+def _validated_rank(k, p):
+    k = operator.index(k)
+    if not 0 <= k <= p:
+        raise ValueError(f"k must satisfy 0 <= k <= min(M, N) = {p}, got {k}")
+    return k
+
+
+def low_rank(a, k, *, nonfinite="raise"):
+    """The best rank-k approximation σ₁u₁v₁ᵀ + … + σₖuₖvₖᵀ of every matrix in the stack."""
+    u, s, vh = svd(a, full_matrices=False, nonfinite=nonfinite)
+    k = _validated_rank(k, s.shape[-1])
+    return (u[..., :, :k] * s[..., None, :k]) @ vh[..., :k, :]
+
+
+def polar(a, side="right", *, nonfinite="raise"):
+    """Polar decomposition of every matrix: ``(R, P)`` with a = R P ("right") or P R ("left").
+
+    R has orthonormal columns (rows for wide matrices), P is symmetric (Hermitian)
+    positive semi-definite; the contract of :func:`scipy.linalg.polar`, batched.
+    """
+    if side not in ("right", "left"):
+        raise ValueError("side must be 'right' or 'left'")
+    u, s, vh = svd(a, full_matrices=False, nonfinite=nonfinite)
+    r = u @ vh
+    if side == "right":
+        p = (_conj_t(vh) * s[..., None, :]) @ vh
+    else:
+        p = (u * s[..., None, :]) @ _conj_t(u)
+    return r, p
+
+
+def nearest_rotation(a, *, nonfinite="raise"):
+    """The proper rotation (det = +1) nearest each square matrix in Frobenius norm.
+
+    Kabsch / orthogonal Procrustes: U Vh of the signed SVD, so a reflection
+    is resolved by flipping the singular pair of the smallest σ.
+    """
+    u, _, vh = svd(a, signed=True, nonfinite=nonfinite)
+    return u @ vh
+
+
+def pinv(a, rtol=None, *, nonfinite="raise"):
+    """Moore–Penrose pseudo-inverse of every matrix: :func:`numpy.linalg.pinv` semantics.
+
+    Singular values at or below ``rtol · σ_max`` are treated as zero; the
+    default rtol is max(M, N)·ε of the result's dtype.
+    """
+    arr, wrap = _makearray(a)
+    _assert_stacked_2d(arr)
+    if arr.size == 0:
+        return np.linalg.pinv(a)
+    u, s, vh = svd(arr, full_matrices=False, nonfinite=nonfinite)
+    if rtol is None:
+        rtol = max(arr.shape[-2:]) * np.finfo(s.dtype).eps
+    cutoff = np.asarray(rtol)[..., None] * s.max(axis=-1, keepdims=True)
+    large = s > cutoff
+    s_inv = np.divide(1, s, out=np.zeros_like(s), where=large)
+    return wrap(_conj_t(vh) @ (s_inv[..., :, None] * _conj_t(u)))
+
+
+def _conj_t(x):
+    return np.conj(np.swapaxes(x, -1, -2))
