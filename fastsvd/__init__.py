@@ -3,10 +3,11 @@
 ``fastsvd.svd`` is a drop-in for :func:`numpy.linalg.svd`; the gufuncs behind
 it live in :mod:`fastsvd.gufuncs` for Dask, xarray and ``out=`` users.
 """
+from ._dispatch import config, show_config
 from ._linalg import (LinAlgError, SVDResult, kernel_name, low_rank, nearest_rotation,
                       pinv, polar, svd, svdvals)
 
 __version__ = "0.1.0"
 
 __all__ = ["svd", "svdvals", "low_rank", "polar", "nearest_rotation", "pinv",
-           "kernel_name", "SVDResult", "LinAlgError", "__version__"]
+           "kernel_name", "SVDResult", "LinAlgError", "config", "show_config", "__version__"]

@@ -13,7 +13,7 @@ import operator
 import numpy as np
 from numpy.linalg import LinAlgError
 
-from . import _gufuncs
+from ._dispatch import gufuncs as _gufuncs
 
 try:  # numpy's own result type, so results compare and unpack as numpy's do
     from numpy.linalg._linalg import SVDResult
@@ -83,26 +83,28 @@ def _kernel_dtype(a):
     return None
 
 
+# The dtypes LAPACK takes that can hold NaN or Inf (others numpy rejects itself).
+_LAPACK_INEXACT = tuple(map(np.dtype, (np.float32, np.float64, np.complex64, np.complex128)))
+
+
 def _nonfinite_matrices(a):
     """Boolean mask over the stack: which matrices hold NaN or Inf."""
-    if a.dtype.kind not in "fc":
+    if a.dtype not in _LAPACK_INEXACT:
         return np.zeros(a.shape[:-2], dtype=bool)
     return ~np.isfinite(a).all(axis=(-2, -1))
 
 
-def _numpy_svd(a, arr, full_matrices, compute_uv, hermitian, nonfinite):
+def _numpy_svd(arr, full_matrices, compute_uv, hermitian, nonfinite):
     """numpy.linalg.svd, but NaN/Inf handled first: LAPACK may never return on them."""
     bad = _nonfinite_matrices(arr)
-    if not bad.any():
-        return np.linalg.svd(a, full_matrices=full_matrices, compute_uv=compute_uv,
-                             hermitian=hermitian)
-    if nonfinite == "raise":
-        _raise_nonfinite(None, None)
-    result = np.linalg.svd(np.where(bad[..., None, None], 0, arr),
-                           full_matrices=full_matrices, compute_uv=compute_uv,
+    if bad.any():
+        if nonfinite == "raise":
+            _raise_nonfinite(None, None)
+        arr = arr.copy()
+        arr[bad] = 0
+    result = np.linalg.svd(arr, full_matrices=full_matrices, compute_uv=compute_uv,
                            hermitian=hermitian)
-    parts = result if compute_uv else (result,)
-    for part in parts:
+    for part in (result if compute_uv else (result,)):
         part[bad] = np.nan
     return result
 
@@ -134,16 +136,17 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False, *,
         raise ValueError("signed=True needs square matrices and compute_uv=True")
     dtype = _kernel_dtype(arr)
     if hermitian or dtype is None or kernel_name(m, n) is None:
-        result = _numpy_svd(a, arr, full_matrices, compute_uv, hermitian, nonfinite)
+        result = _numpy_svd(arr, full_matrices, compute_uv, hermitian, nonfinite)
     else:
         gufunc = _GUFUNCS[compute_uv, bool(full_matrices) and compute_uv, m >= n]
         with _errstate(nonfinite):
             result = gufunc(arr.astype(dtype, copy=False))
-        if compute_uv:
-            result = SVDResult(wrap(result[0]), result[1], wrap(result[2]))
+    if not compute_uv:
+        return result
+    u, s, vh = result
     if signed:
-        result = _make_signed(*result)
-    return result
+        u, s, vh = _make_signed(u, s, vh)
+    return SVDResult(wrap(u), s, wrap(vh))
 
 
 def _make_signed(u, s, vh):
@@ -152,13 +155,10 @@ def _make_signed(u, s, vh):
     det_vh = np.sign(np.linalg.det(vh))
     # Flipping the last singular pair's vectors together keeps A = U S Vh; a
     # remaining det U = −1 moves onto the last singular value.
-    u = u.copy()
-    vh = vh.copy()
-    s = s.copy()
     u[..., :, -1] *= det_u[..., None]
     vh[..., -1, :] *= det_vh[..., None]
     s[..., -1] *= det_u * det_vh
-    return SVDResult(u, s, vh)
+    return u, s, vh
 
 
 def svdvals(x, /, *, nonfinite="raise"):
@@ -175,9 +175,10 @@ def _validated_rank(k, p):
 
 def low_rank(a, k, *, nonfinite="raise"):
     """The best rank-k approximation σ₁u₁v₁ᵀ + … + σₖuₖvₖᵀ of every matrix in the stack."""
-    u, s, vh = svd(a, full_matrices=False, nonfinite=nonfinite)
+    arr, wrap = _makearray(a)
+    u, s, vh = svd(arr, full_matrices=False, nonfinite=nonfinite)
     k = _validated_rank(k, s.shape[-1])
-    return (u[..., :, :k] * s[..., None, :k]) @ vh[..., :k, :]
+    return wrap((u[..., :, :k] * s[..., None, :k]) @ vh[..., :k, :])
 
 
 def polar(a, side="right", *, nonfinite="raise"):
@@ -188,13 +189,14 @@ def polar(a, side="right", *, nonfinite="raise"):
     """
     if side not in ("right", "left"):
         raise ValueError("side must be 'right' or 'left'")
-    u, s, vh = svd(a, full_matrices=False, nonfinite=nonfinite)
+    arr, wrap = _makearray(a)
+    u, s, vh = svd(arr, full_matrices=False, nonfinite=nonfinite)
     r = u @ vh
     if side == "right":
         p = (_conj_t(vh) * s[..., None, :]) @ vh
     else:
         p = (u * s[..., None, :]) @ _conj_t(u)
-    return r, p
+    return wrap(r), wrap(p)
 
 
 def nearest_rotation(a, *, nonfinite="raise"):
@@ -203,8 +205,9 @@ def nearest_rotation(a, *, nonfinite="raise"):
     Kabsch / orthogonal Procrustes: U Vh of the signed SVD, so a reflection
     is resolved by flipping the singular pair of the smallest σ.
     """
-    u, _, vh = svd(a, signed=True, nonfinite=nonfinite)
-    return u @ vh
+    arr, wrap = _makearray(a)
+    u, _, vh = svd(arr, signed=True, nonfinite=nonfinite)
+    return wrap(u @ vh)
 
 
 def pinv(a, rtol=None, *, nonfinite="raise"):

@@ -1,15 +1,26 @@
 # cython: language_level=3
-"""Per-matrix SVD kernels, ``noexcept nogil``, for fastsvd's gufuncs and for other
-Cython extensions (``from fastsvd.kernels cimport svd_small``).
+"""fastsvd's SVD kernels, ``noexcept nogil``, for its gufuncs and for other Cython code.
 
-Layout: every matrix is column-major and contiguous.  The kernels decompose an
-M×N matrix with M ≥ N: ``a`` (M×N, overwritten), ``u`` (M×ucols, ucols = N for
-the thin U or M for the full U), ``s`` (N values, descending) and ``v`` (N×N,
-the right singular vectors as its columns, so that A = U·diag(s)·Vᵀ).
+Every kernel decomposes ``lanes`` M×N matrices (M ≥ N) at once, stored
+structure-of-arrays: entry (i, j) of matrix l is ``a[(j*M + i)*stride + l]``,
+i.e. column-major with the lanes innermost.  With ``stride`` = ``lanes`` =
+BLOCK every step is a loop over the lanes with no branch in it, which the
+compiler turns into SIMD code; with ``stride`` = ``lanes`` = 1 the same code
+is a plain per-matrix kernel on a contiguous column-major matrix.
+
+Outputs, in the same layout: ``u`` (M×ucols; ucols = N for the thin U, M for
+the full one), ``s`` (N values, descending) and ``v`` (N×N, the right singular
+vectors as columns), so that A = U·diag(s)·Vᵀ.  ``a`` is overwritten.
 """
-from libc.math cimport (sqrt, sqrtf, fabs, fabsf, fma, fmaf, frexp, frexpf,
-                        ldexp, ldexpf, isfinite, NAN)
-from libc.float cimport DBL_EPSILON, FLT_EPSILON, DBL_MIN, FLT_MIN
+from libc.math cimport sqrt, sqrtf, fabs, fabsf, fma, fmaf, NAN
+from libc.float cimport DBL_EPSILON, FLT_EPSILON, DBL_MIN, FLT_MIN, DBL_MAX, FLT_MAX
+from libc.stdint cimport int32_t, int64_t
+
+cdef extern from "_bits.h" nogil:
+    int64_t fastsvd_biased_exponent(double x)
+    double fastsvd_pow2(int64_t k)
+    int32_t fastsvd_biased_exponentf(float x)
+    float fastsvd_pow2f(int32_t k)
 
 ctypedef fused real:
     float
@@ -20,8 +31,8 @@ cdef enum:
     MAX_DIM = 32
     # Jacobi sweeps never exceed this, so no input can make a call run unbounded.
     MAX_SWEEPS = 30
-    # What scale_to_unit returns for a matrix holding NaN or Inf.
-    NONFINITE = -100000
+    # Matrices per SIMD block: one AVX-512 vector of float32, two of float64.
+    BLOCK = 16
 
 cdef enum KernelId:
     KERNEL_NONE = 0
@@ -44,7 +55,8 @@ cdef inline KernelId kernel_for_shape(Py_ssize_t m, Py_ssize_t n) noexcept nogil
     return KERNEL_JACOBI
 
 
-# ---------------------------------------------------------------- helpers
+# ---------------------------------------------------------------- scalar helpers
+# Branch-free and call-free, so that loops over the lanes vectorise.
 
 cdef inline real r_sqrt(real x) noexcept nogil:
     if real is float:
@@ -74,6 +86,13 @@ cdef inline real r_tiny(real x) noexcept nogil:
         return DBL_MIN
 
 
+cdef inline real r_huge(real x) noexcept nogil:
+    if real is float:
+        return FLT_MAX
+    else:
+        return DBL_MAX
+
+
 cdef inline real r_fma(real a, real b, real c) noexcept nogil:
     if real is float:
         return fmaf(a, b, c)
@@ -81,21 +100,8 @@ cdef inline real r_fma(real a, real b, real c) noexcept nogil:
         return fma(a, b, c)
 
 
-cdef inline int r_exponent(real x) noexcept nogil:
-    """The e with x = f·2^e, 0.5 ≤ f < 1."""
-    cdef int e
-    if real is float:
-        frexpf(x, &e)
-    else:
-        frexp(x, &e)
-    return e
-
-
-cdef inline real r_ldexp(real x, int e) noexcept nogil:
-    if real is float:
-        return ldexpf(x, e)
-    else:
-        return ldexp(x, e)
+cdef inline real r_max(real x, real y) noexcept nogil:
+    return x if x > y else y
 
 
 cdef inline real det2(real a, real b, real c, real d) noexcept nogil:
@@ -106,338 +112,445 @@ cdef inline real det2(real a, real b, real c, real d) noexcept nogil:
     return f + e
 
 
-cdef inline real dot(const real* x, const real* y, Py_ssize_t k) noexcept nogil:
-    cdef real acc = 0
-    cdef Py_ssize_t i
-    for i in range(k):
-        acc = acc + x[i] * y[i]
-    return acc
-
-
-cdef inline real largest_magnitude(const real* a, Py_ssize_t count) noexcept nogil:
-    """max |aᵢ|, or NaN when a holds NaN or Inf."""
-    cdef real big = 0
-    cdef real x
-    cdef Py_ssize_t i
-    for i in range(count):
-        x = a[i]
-        if not isfinite(x):
-            return NAN
-        x = r_abs(x)
-        if x > big:
-            big = x
-    return big
-
-
-cdef inline void set_identity(real* q, Py_ssize_t rows, Py_ssize_t cols) noexcept nogil:
-    cdef Py_ssize_t i
-    for i in range(rows * cols):
-        q[i] = 0
-    for i in range(min(rows, cols)):
-        q[i * rows + i] = 1
-
-
 cdef inline void gram_rotation(real p, real q, real r, real* c, real* s) noexcept nogil:
     """(c, s): the unit eigenvector of [[p, q], [q, r]] for its larger eigenvalue.
 
     Formed from whichever of (λ₁ − r, q) and (q, λ₁ − p) has no cancellation,
-    rescaled before normalising so that tiny components do not underflow.
+    rescaled before normalising so that tiny components do not underflow; a
+    multiple of the identity (every direction an eigenvector) gives (1, 0).
     """
     cdef real half = (p - r) * <real>0.5
     cdef real h = r_sqrt(half * half + q * q)
-    cdef real x, y, big, norm
-    if half >= 0:
-        x = half + h
-        y = q
-    else:
-        x = q
-        y = h - half
-    big = max(r_abs(x), r_abs(y))
-    if big == 0:  # a multiple of the identity: every direction is singular
-        c[0] = 1
-        s[0] = 0
-        return
-    x = x / big
-    y = y / big
-    norm = r_sqrt(x * x + y * y)
-    c[0] = x / norm
-    s[0] = y / norm
+    cdef bint upper = half >= 0
+    cdef real x = half + h if upper else q
+    cdef real y = q if upper else h - half
+    cdef real big = r_max(r_abs(x), r_abs(y))
+    cdef bint degenerate = big == 0
+    cdef real inv_big = 1 / (1 if degenerate else big)
+    cdef real inv_norm
+    x = 1 if degenerate else x * inv_big
+    y = y * inv_big
+    inv_norm = 1 / r_sqrt(x * x + y * y)
+    c[0] = x * inv_norm
+    s[0] = y * inv_norm
 
 
-cdef inline void unit_normal_to(const real* u, real* w) noexcept nogil:
-    """w: a unit 3-vector orthogonal to the unit 3-vector u."""
-    # Cross u with the axis it is least aligned with: no cancellation.
-    cdef real ax = r_abs(u[0]), ay = r_abs(u[1]), az = r_abs(u[2]), norm
-    if ax <= ay and ax <= az:      # u × e_x
-        w[0] = 0
-        w[1] = u[2]
-        w[2] = -u[1]
-    elif ay <= az:                 # u × e_y
-        w[0] = -u[2]
-        w[1] = 0
-        w[2] = u[0]
-    else:                          # u × e_z
-        w[0] = u[1]
-        w[1] = -u[0]
-        w[2] = 0
-    norm = r_sqrt(w[0] * w[0] + w[1] * w[1] + w[2] * w[2])
-    w[0] /= norm
-    w[1] /= norm
-    w[2] /= norm
+cdef inline void unit_normal_to(real x, real y, real z, real* w) noexcept nogil:
+    """w: a unit 3-vector orthogonal to the unit 3-vector (x, y, z)."""
+    # Cross it with the axis it is least aligned with: nothing cancels.
+    cdef real ax = r_abs(x), ay = r_abs(y), az = r_abs(z)
+    cdef bint use_x = (ax <= ay) & (ax <= az)
+    cdef bint use_y = (not use_x) & (ay <= az)
+    cdef real w0 = 0 if use_x else (-z if use_y else y)
+    cdef real w1 = z if use_x else (0 if use_y else -x)
+    cdef real w2 = -y if use_x else (x if use_y else 0)
+    cdef real inv_norm = 1 / r_sqrt(w0 * w0 + w1 * w1 + w2 * w2)
+    w[0] = w0 * inv_norm
+    w[1] = w1 * inv_norm
+    w[2] = w2 * inv_norm
 
 
-cdef inline void cross(const real* x, const real* y, real* out) noexcept nogil:
-    """x × y, each component an accurate 2×2 determinant."""
-    out[0] = det2(x[1], x[2], y[1], y[2])
-    out[1] = det2(x[2], x[0], y[2], y[0])
-    out[2] = det2(x[0], x[1], y[0], y[1])
+# ---------------------------------------------------------------- scaling
+
+cdef inline bint scale_lanes(real* a, Py_ssize_t entries, Py_ssize_t lanes, Py_ssize_t stride,
+                             real* up1, real* up2) noexcept nogil:
+    """Scale each matrix by a power of two (exactly) so its largest |entry| is in [1, 2).
+
+    Squares and products of the scaled entries neither overflow nor lose the
+    small ones, whatever the input's magnitude.  up1·up2 = the factor back (two
+    factors, since 2^e alone may overflow); up1 is NaN for a matrix holding NaN
+    or Inf, whose entries are zeroed so that the kernel stays finite.
+    Returns whether every matrix was finite.
+    """
+    cdef real big[BLOCK]
+    cdef real down[BLOCK]
+    cdef real bad[BLOCK]
+    cdef real x, huge = r_huge(<real>0)
+    cdef Py_ssize_t i, l
+    cdef int64_t e, half
+    cdef real any_bad = 0
+    for l in range(lanes):
+        big[l] = 0
+        bad[l] = 0
+    for i in range(entries):
+        for l in range(lanes):
+            x = r_abs(a[i * stride + l])
+            big[l] = r_max(x, big[l])
+            bad[l] += 0 if x <= huge else 1      # NaN compares false
+    for l in range(lanes):
+        if real is float:
+            e = fastsvd_biased_exponentf(big[l]) - 127
+            e = min(max(e, -126), 127)
+            half = e // 2
+            down[l] = fastsvd_pow2f(<int32_t>(-half)) * fastsvd_pow2f(<int32_t>(half - e))
+            up1[l] = fastsvd_pow2f(<int32_t>half) if bad[l] == 0 else NAN
+            up2[l] = fastsvd_pow2f(<int32_t>(e - half))
+        else:
+            e = fastsvd_biased_exponent(big[l]) - 1023
+            e = min(max(e, -1022), 1023)
+            half = e // 2
+            down[l] = fastsvd_pow2(-half) * fastsvd_pow2(half - e)
+            up1[l] = fastsvd_pow2(half) if bad[l] == 0 else NAN
+            up2[l] = fastsvd_pow2(e - half)
+        any_bad += bad[l]
+    for i in range(entries):
+        for l in range(lanes):
+            a[i * stride + l] = a[i * stride + l] * down[l] if bad[l] == 0 else 0
+    return any_bad == 0
 
 
 # ---------------------------------------------------------------- closed forms
 
-cdef inline void svd_gram_2x2(real* a, real* u, real* s, real* v) noexcept nogil:
-    """2×2 SVD from the eigen solution of AᵀA; ``a`` is already scaled.
+cdef inline void svd_gram_2x2(real* a, real* u, real* s, real* v, Py_ssize_t lanes,
+                              Py_ssize_t stride) noexcept nogil:
+    """2×2 SVD from the eigen solution of AᵀA, on scaled matrices.
 
     σ₁ = ‖A v₁‖ and σ₂ = |det A|/σ₁ keep full relative accuracy (the Gram
-    eigenvalue λ₂ would only be accurate to ε‖A‖²); v₂, u₂ are 90° turns of
-    v₁, u₁, so U and V are orthonormal whatever the rank.
+    eigenvalue λ₂ is only accurate to ε‖A‖²); v₂ and u₂ are 90° turns of v₁
+    and u₁, so U and V are orthonormal whatever the rank.
     """
-    cdef real c, sn, w0, w1, sigma1, det, sign
-    gram_rotation(a[0] * a[0] + a[1] * a[1], a[0] * a[2] + a[1] * a[3],
-                  a[2] * a[2] + a[3] * a[3], &c, &sn)
-    w0 = a[0] * c + a[2] * sn
-    w1 = a[1] * c + a[3] * sn
-    sigma1 = r_sqrt(w0 * w0 + w1 * w1)   # > 0: a is scaled and nonzero
-    det = det2(a[0], a[2], a[1], a[3])
-    sign = -1 if det < 0 else 1
-    s[0] = sigma1
-    s[1] = min(r_abs(det) / sigma1, sigma1)
-    v[0] = c
-    v[1] = sn
-    v[2] = -sn
-    v[3] = c
-    u[0] = w0 / sigma1
-    u[1] = w1 / sigma1
-    u[2] = -sign * u[1]
-    u[3] = sign * u[0]
+    cdef real a00, a10, a01, a11, c, sn, w0, w1, sigma1, inv, det, sign
+    cdef bint zero
+    cdef Py_ssize_t l
+    for l in range(lanes):
+        a00 = a[l]
+        a10 = a[stride + l]
+        a01 = a[2 * stride + l]
+        a11 = a[3 * stride + l]
+        gram_rotation(a00 * a00 + a10 * a10, a00 * a01 + a10 * a11,
+                      a01 * a01 + a11 * a11, &c, &sn)
+        w0 = a00 * c + a01 * sn
+        w1 = a10 * c + a11 * sn
+        sigma1 = r_sqrt(w0 * w0 + w1 * w1)
+        zero = sigma1 == 0
+        inv = 1 / (1 if zero else sigma1)
+        det = det2(a00, a01, a10, a11)
+        sign = -1 if det < 0 else 1
+        s[l] = sigma1
+        s[stride + l] = min(r_abs(det) * inv, sigma1)
+        v[l] = c
+        v[stride + l] = sn
+        v[2 * stride + l] = -sn
+        v[3 * stride + l] = c
+        w0 = 1 if zero else w0 * inv
+        w1 = w1 * inv
+        u[l] = w0
+        u[stride + l] = w1
+        u[2 * stride + l] = -sign * w1
+        u[3 * stride + l] = sign * w0
 
 
-cdef inline void svd_gram_3x2(real* a, real* u, real* s, real* v,
-                              Py_ssize_t ucols) noexcept nogil:
-    """3×2 SVD from the eigen solution of AᵀA; ``a`` is already scaled.
+cdef inline void svd_gram_3x2(real* a, real* u, real* s, real* v, Py_ssize_t ucols,
+                              Py_ssize_t lanes, Py_ssize_t stride) noexcept nogil:
+    """3×2 SVD from the eigen solution of AᵀA, on scaled matrices.
 
     σ₂ = ‖a₁ × a₂‖/σ₁; u₂ = n̂ × u₁ and u₃ = n̂ with n̂ the unit normal of the
-    column plane, so no division by a small σ₂ ever happens.
+    column plane (any unit vector orthogonal to u₁ for rank one), so nothing
+    is ever divided by a small σ₂.
     """
-    cdef real c, sn, sigma1, big, norm
-    cdef real normal[3]
-    cdef real* a1 = a
-    cdef real* a2 = a + 3
-    cdef Py_ssize_t i
-    gram_rotation(dot(a1, a1, 3), dot(a1, a2, 3), dot(a2, a2, 3), &c, &sn)
-    for i in range(3):
-        u[i] = a1[i] * c + a2[i] * sn
-    sigma1 = r_sqrt(dot(u, u, 3))       # > 0: a is scaled and nonzero
-    for i in range(3):
-        u[i] /= sigma1
-    v[0] = c
-    v[1] = sn
-    v[2] = -sn
-    v[3] = c
-    s[0] = sigma1
-    cross(a1, a2, normal)
-    big = max(r_abs(normal[0]), max(r_abs(normal[1]), r_abs(normal[2])))
-    if big == 0:     # rank one: any unit vector orthogonal to u₁ completes U
-        s[1] = 0
-        unit_normal_to(u, u + 3)
-        cross(u, u + 3, normal)
-    else:
-        for i in range(3):
-            normal[i] /= big
-        norm = r_sqrt(dot(normal, normal, 3))
-        for i in range(3):
-            normal[i] /= norm
-        s[1] = min(big * norm / sigma1, sigma1)
-        cross(normal, u, u + 3)
-    if ucols == 3:
-        for i in range(3):
-            u[6 + i] = normal[i]
+    cdef real x0, x1, x2, y0, y1, y2, c, sn, w0, w1, w2, sigma1, inv
+    cdef real n0, n1, n2, nbig, inv_nbig, nnorm, inv_nnorm
+    cdef real p0, p1, p2
+    cdef real alt[3]
+    cdef bint zero, rank_one
+    cdef Py_ssize_t l
+    for l in range(lanes):
+        x0 = a[l]
+        x1 = a[stride + l]
+        x2 = a[2 * stride + l]
+        y0 = a[3 * stride + l]
+        y1 = a[4 * stride + l]
+        y2 = a[5 * stride + l]
+        gram_rotation(x0 * x0 + x1 * x1 + x2 * x2, x0 * y0 + x1 * y1 + x2 * y2,
+                      y0 * y0 + y1 * y1 + y2 * y2, &c, &sn)
+        w0 = x0 * c + y0 * sn
+        w1 = x1 * c + y1 * sn
+        w2 = x2 * c + y2 * sn
+        sigma1 = r_sqrt(w0 * w0 + w1 * w1 + w2 * w2)
+        zero = sigma1 == 0
+        inv = 1 / (1 if zero else sigma1)
+        w0 = 1 if zero else w0 * inv
+        w1 = w1 * inv
+        w2 = w2 * inv
+        # The column plane's normal a₁ × a₂, each component an accurate determinant.
+        n0 = det2(x1, x2, y1, y2)
+        n1 = det2(x2, x0, y2, y0)
+        n2 = det2(x0, x1, y0, y1)
+        nbig = r_max(r_abs(n0), r_max(r_abs(n1), r_abs(n2)))
+        rank_one = nbig == 0
+        inv_nbig = 1 / (1 if rank_one else nbig)
+        n0 = n0 * inv_nbig
+        n1 = n1 * inv_nbig
+        n2 = n2 * inv_nbig
+        nnorm = r_sqrt(n0 * n0 + n1 * n1 + n2 * n2)
+        inv_nnorm = 1 / (1 if rank_one else nnorm)
+        unit_normal_to(w0, w1, w2, alt)
+        n0 = alt[0] if rank_one else n0 * inv_nnorm
+        n1 = alt[1] if rank_one else n1 * inv_nnorm
+        n2 = alt[2] if rank_one else n2 * inv_nnorm
+        # Rank one: u₂ = alt and u₃ = u₁ × alt; otherwise u₂ = n̂ × u₁, u₃ = n̂.
+        p0 = n1 * w2 - n2 * w1
+        p1 = n2 * w0 - n0 * w2
+        p2 = n0 * w1 - n1 * w0
+        s[l] = sigma1
+        s[stride + l] = 0 if rank_one else min(nbig * nnorm * inv, sigma1)
+        v[l] = c
+        v[stride + l] = sn
+        v[2 * stride + l] = -sn
+        v[3 * stride + l] = c
+        u[l] = w0
+        u[stride + l] = w1
+        u[2 * stride + l] = w2
+        u[3 * stride + l] = n0 if rank_one else p0
+        u[4 * stride + l] = n1 if rank_one else p1
+        u[5 * stride + l] = n2 if rank_one else p2
+        if ucols == 3:
+            u[6 * stride + l] = -p0 if rank_one else n0
+            u[7 * stride + l] = -p1 if rank_one else n1
+            u[8 * stride + l] = -p2 if rank_one else n2
 
 
 # ---------------------------------------------------------------- Jacobi
 
-cdef inline void rotate_columns(real* x, real* y, Py_ssize_t k, real c, real s) noexcept nogil:
-    """[x y] ← [x y]·[[c, s], [−s, c]]."""
+cdef inline void rotate_pair(real* x, real* y, Py_ssize_t length, const real* c,
+                             const real* s, Py_ssize_t lanes, Py_ssize_t stride) noexcept nogil:
+    """[x y] ← [x y]·[[c, s], [−s, c]], per lane."""
     cdef real xi, yi
-    cdef Py_ssize_t i
-    for i in range(k):
-        xi = x[i]
-        yi = y[i]
-        x[i] = c * xi - s * yi
-        y[i] = s * xi + c * yi
+    cdef Py_ssize_t k, l
+    for k in range(length):
+        for l in range(lanes):
+            xi = x[k * stride + l]
+            yi = y[k * stride + l]
+            x[k * stride + l] = c[l] * xi - s[l] * yi
+            y[k * stride + l] = s[l] * xi + c[l] * yi
 
 
-cdef inline void complete_orthonormal(real* q, Py_ssize_t m, Py_ssize_t have,
-                                      Py_ssize_t want) noexcept nogil:
-    """Fill columns have … want−1 of q (m rows) so that all want are orthonormal."""
-    cdef Py_ssize_t col, i, c, best, repeat
-    cdef real weight, best_weight, proj, norm
-    cdef real* x
-    for col in range(have, want):
-        # Start from the unit vector the columns so far cover least: its
-        # remainder has squared norm ≥ (m − col)/m, so nothing cancels badly.
-        best = 0
-        best_weight = -1
-        for i in range(m):
-            weight = 1
-            for c in range(col):
-                weight -= q[c * m + i] * q[c * m + i]
-            if weight > best_weight:
-                best_weight = weight
-                best = i
-        x = q + col * m
-        for i in range(m):
-            x[i] = 0
-        x[best] = 1
-        for repeat in range(2):  # Gram–Schmidt twice is enough
-            for c in range(col):
-                proj = dot(q + c * m, x, m)
-                for i in range(m):
-                    x[i] -= proj * q[c * m + i]
-        norm = r_sqrt(dot(x, x, m))
-        for i in range(m):
-            x[i] /= norm
+cdef inline void swap_where(real* x, real* y, Py_ssize_t length, const unsigned char* flag,
+                            Py_ssize_t lanes, Py_ssize_t stride) noexcept nogil:
+    """Exchange x and y in the lanes where flag is set."""
+    cdef real xi, yi
+    cdef Py_ssize_t k, l
+    for k in range(length):
+        for l in range(lanes):
+            xi = x[k * stride + l]
+            yi = y[k * stride + l]
+            x[k * stride + l] = yi if flag[l] else xi
+            y[k * stride + l] = xi if flag[l] else yi
 
 
-cdef inline void svd_jacobi(real* a, Py_ssize_t m, Py_ssize_t n, real* u, real* s,
-                            real* v, Py_ssize_t ucols, bint want_uv) noexcept nogil:
-    """One-sided (Hestenes) Jacobi SVD of the scaled M×N matrix a, M ≥ N.
+cdef inline void unit_vector_orthogonal_to(const real* q, Py_ssize_t m, Py_ssize_t cols,
+                                           Py_ssize_t lanes, Py_ssize_t stride,
+                                           real* x) noexcept nogil:
+    """x: per lane, a unit m-vector orthogonal to the orthonormal columns 0 … cols−1 of q.
 
-    Rotates column pairs until |aᵢᵀaⱼ| ≤ √M·ε·‖aᵢ‖‖aⱼ‖ for all of them (the
-    stopping rule of LAPACK's gesvj, which gives small singular values to
-    high relative accuracy); at most MAX_SWEEPS sweeps.
+    Starts from the unit vector eᵢ those columns cover least (its remainder has
+    squared norm ≥ (m − cols)/m, so nothing cancels badly), then Gram–Schmidt
+    twice, which is enough.
+    """
+    cdef real weight[BLOCK]
+    cdef real best_weight[BLOCK]
+    cdef real best[BLOCK]
+    cdef real proj[BLOCK]
+    cdef real y
+    cdef bint better
+    cdef Py_ssize_t i, c, k, l, repeat
+    for l in range(lanes):
+        best_weight[l] = -1
+        best[l] = 0
+    for i in range(m):
+        for l in range(lanes):
+            weight[l] = 1
+        for c in range(cols):
+            for l in range(lanes):
+                y = q[(c * m + i) * stride + l]
+                weight[l] -= y * y
+        for l in range(lanes):
+            better = weight[l] > best_weight[l]
+            best_weight[l] = weight[l] if better else best_weight[l]
+            best[l] = <real>i if better else best[l]
+    for i in range(m):
+        for l in range(lanes):
+            x[i * stride + l] = 1 if best[l] == i else 0
+    for repeat in range(2):
+        for c in range(cols):
+            for l in range(lanes):
+                proj[l] = 0
+            for k in range(m):
+                for l in range(lanes):
+                    proj[l] += q[(c * m + k) * stride + l] * x[k * stride + l]
+            for k in range(m):
+                for l in range(lanes):
+                    x[k * stride + l] -= proj[l] * q[(c * m + k) * stride + l]
+    for l in range(lanes):
+        proj[l] = 0
+    for k in range(m):
+        for l in range(lanes):
+            proj[l] += x[k * stride + l] * x[k * stride + l]
+    for l in range(lanes):
+        proj[l] = 1 / r_sqrt(r_max(proj[l], r_tiny(<real>0)))
+    for k in range(m):
+        for l in range(lanes):
+            x[k * stride + l] *= proj[l]
+
+
+cdef inline void svd_jacobi(real* a, Py_ssize_t m, Py_ssize_t n, real* u, real* s, real* v,
+                            Py_ssize_t ucols, bint want_uv, Py_ssize_t lanes,
+                            Py_ssize_t stride) noexcept nogil:
+    """One-sided (Hestenes) Jacobi SVD of scaled M×N matrices, M ≥ N.
+
+    Rotates column pairs until |aᵢᵀaⱼ| ≤ √M·ε·‖aᵢ‖‖aⱼ‖ for every pair of every
+    lane (LAPACK gesvj's stopping rule, which gives small singular values to
+    high relative accuracy), at most MAX_SWEEPS sweeps.  Lanes that have
+    converged get the identity rotation until the whole block has.
     """
     cdef real eps = r_eps(<real>0)
     cdef real tol = r_sqrt(<real>m) * eps
-    # Columns with a squared norm below this are below ε‖A‖ by far; their
-    # products underflow, so they are left alone and their U columns completed.
-    cdef real negligible = r_tiny(<real>0) / eps
-    # Beyond this |ζ|, √(1 + ζ²) = |ζ| to working precision (and ζ² may overflow).
+    # Columns with a squared norm below this lie far below ε‖A‖: they are left
+    # alone (their products would underflow, and ζ below could overflow) and
+    # their U columns are completed by orthogonality.
+    cdef real negligible = r_tiny(<real>0) / (eps * eps)
+    # Beyond this |ζ|, √(1 + ζ²) = |ζ| to working precision.
     cdef real big_zeta = 1 / r_sqrt(eps)
-    cdef real alpha, beta, gamma, zeta, t, c, sn, tmp
+    cdef real alpha[BLOCK]
+    cdef real beta[BLOCK]
+    cdef real gamma[BLOCK]
+    cdef real cosine[BLOCK]
+    cdef real sine[BLOCK]
+    cdef real inv_norm[BLOCK]
+    cdef unsigned char flag[BLOCK]
+    cdef real completion[MAX_DIM * BLOCK]
+    cdef real x, y, zeta, az, t, c, rotations, missing
+    cdef bint skip
     cdef real* ai
     cdef real* aj
-    cdef Py_ssize_t sweep, i, j, k, best, have
-    cdef bint rotated
+    cdef Py_ssize_t sweep, i, j, k, l
     if want_uv:
-        set_identity(v, n, n)
+        for i in range(n * n):
+            for l in range(lanes):
+                v[i * stride + l] = 1 if i % (n + 1) == 0 else 0
     for sweep in range(MAX_SWEEPS):
-        rotated = False
+        rotations = 0
         for i in range(n - 1):
-            ai = a + i * m
+            ai = a + i * m * stride
             for j in range(i + 1, n):
-                aj = a + j * m
-                alpha = dot(ai, ai, m)
-                beta = dot(aj, aj, m)
-                if alpha < negligible or beta < negligible:
-                    continue
-                gamma = dot(ai, aj, m)
-                if r_abs(gamma) <= tol * r_sqrt(alpha) * r_sqrt(beta):
-                    continue
-                rotated = True
-                zeta = (beta - alpha) / (2 * gamma)
-                if r_abs(zeta) < big_zeta:
-                    t = 1 / (r_abs(zeta) + r_sqrt(1 + zeta * zeta))
-                    if zeta < 0:
-                        t = -t
-                else:
-                    t = <real>0.5 / zeta
-                c = 1 / r_sqrt(1 + t * t)
-                sn = c * t
-                rotate_columns(ai, aj, m, c, sn)
-                if want_uv:
-                    rotate_columns(v + i * n, v + j * n, n, c, sn)
-        if not rotated:
-            break
-    for j in range(n):
-        s[j] = r_sqrt(dot(a + j * m, a + j * m, m))
-    for j in range(n - 1):     # selection sort, descending, moving the vectors along
-        best = j
-        for k in range(j + 1, n):
-            if s[k] > s[best]:
-                best = k
-        if best != j:
-            s[j], s[best] = s[best], s[j]
-            if want_uv:
+                aj = a + j * m * stride
+                for l in range(lanes):
+                    alpha[l] = 0
+                    beta[l] = 0
+                    gamma[l] = 0
                 for k in range(m):
-                    tmp = a[j * m + k]
-                    a[j * m + k] = a[best * m + k]
-                    a[best * m + k] = tmp
-                for k in range(n):
-                    tmp = v[j * n + k]
-                    v[j * n + k] = v[best * n + k]
-                    v[best * n + k] = tmp
+                    for l in range(lanes):
+                        x = ai[k * stride + l]
+                        y = aj[k * stride + l]
+                        alpha[l] += x * x
+                        beta[l] += y * y
+                        gamma[l] += x * y
+                for l in range(lanes):
+                    skip = ((alpha[l] < negligible) | (beta[l] < negligible)
+                            | (r_abs(gamma[l]) <= tol * r_sqrt(alpha[l]) * r_sqrt(beta[l])))
+                    zeta = (beta[l] - alpha[l]) / (2 * (1 if skip else gamma[l]))
+                    az = r_abs(zeta)
+                    # Both branches are evaluated (as SIMD selects): clamp so
+                    # that neither overflows nor divides by zero.
+                    c = az if az < big_zeta else big_zeta
+                    t = (1 / (az + r_sqrt(1 + c * c)) if az < big_zeta
+                         else <real>0.5 / r_max(az, big_zeta))
+                    t = 0 if skip else (-t if zeta < 0 else t)
+                    c = 1 / r_sqrt(1 + t * t)
+                    cosine[l] = c
+                    sine[l] = c * t
+                    rotations += 0 if t == 0 else 1
+                rotate_pair(ai, aj, m, cosine, sine, lanes, stride)
+                if want_uv:
+                    rotate_pair(v + i * n * stride, v + j * n * stride, n, cosine, sine,
+                                lanes, stride)
+        if rotations == 0:
+            break
+    # σⱼ = ‖aⱼ‖, sorted descending (a sorting network: the same steps in every lane).
+    for j in range(n):
+        for l in range(lanes):
+            s[j * stride + l] = 0
+        for k in range(m):
+            for l in range(lanes):
+                x = a[(j * m + k) * stride + l]
+                s[j * stride + l] += x * x
+        for l in range(lanes):
+            s[j * stride + l] = r_sqrt(s[j * stride + l])
+    for i in range(n - 1):
+        for j in range(n - 1 - i):
+            rotations = 0
+            for l in range(lanes):
+                flag[l] = s[(j + 1) * stride + l] > s[j * stride + l]
+                rotations += flag[l]
+            if rotations == 0:
+                continue
+            swap_where(s + j * stride, s + (j + 1) * stride, 1, flag, lanes, stride)
+            if want_uv:
+                swap_where(a + j * m * stride, a + (j + 1) * m * stride, m, flag, lanes, stride)
+                swap_where(v + j * n * stride, v + (j + 1) * n * stride, n, flag, lanes, stride)
     if not want_uv:
         return
-    have = 0
-    for j in range(n):
-        if s[j] * s[j] < negligible:
-            break
-        for k in range(m):
-            u[j * m + k] = a[j * m + k] / s[j]
-        have = j + 1
-    complete_orthonormal(u, m, have, ucols)
+    for j in range(ucols):
+        missing = 0
+        for l in range(lanes):
+            if j < n:
+                x = s[j * stride + l]
+                flag[l] = x * x >= negligible
+            else:
+                flag[l] = 0
+            inv_norm[l] = 1 / (x if flag[l] else 1)
+            missing += 1 - flag[l]
+        if j < n:
+            for k in range(m):
+                for l in range(lanes):
+                    u[(j * m + k) * stride + l] = a[(j * m + k) * stride + l] * inv_norm[l]
+        if missing:
+            unit_vector_orthogonal_to(u, m, j, lanes, stride, completion)
+            for k in range(m):
+                for l in range(lanes):
+                    u[(j * m + k) * stride + l] = (u[(j * m + k) * stride + l] if flag[l]
+                                                   else completion[k * stride + l])
 
 
-cdef inline void svd_jacobi_3x3(real* a, real* u, real* s, real* v, Py_ssize_t ucols,
-                                bint want_uv) noexcept nogil:
-    # The fixed size lets the compiler unroll every loop of the general kernel.
-    svd_jacobi(a, 3, 3, u, s, v, ucols, want_uv)
+# ---------------------------------------------------------------- entry points
 
+cdef inline bint svd_lanes(real* a, Py_ssize_t m, Py_ssize_t n, real* u, real* s, real* v,
+                           Py_ssize_t ucols, bint want_uv, Py_ssize_t lanes,
+                           Py_ssize_t stride) noexcept nogil:
+    """SVD of `lanes` ≤ BLOCK matrices laid out as the module doc says.
 
-# ---------------------------------------------------------------- entry point
-
-cdef inline bint svd_small(real* a, Py_ssize_t m, Py_ssize_t n, real* u, real* s,
-                           real* v, Py_ssize_t ucols, bint want_uv) noexcept nogil:
-    """SVD of the column-major M×N matrix a (M ≥ N, overwritten); see the module doc.
-
-    Returns False, with every output NaN, when a holds NaN or Inf or when no
-    kernel takes the shape (kernel_for_shape); True otherwise.  u and v are
-    only written when want_uv (the closed forms write them regardless).
+    Needs kernel_for_shape(m, n) != KERNEL_NONE.  u and v are written only when
+    want_uv.  Returns whether every matrix was finite; a matrix holding NaN or
+    Inf gets NaN in all its outputs.
     """
+    cdef real up1[BLOCK]
+    cdef real up2[BLOCK]
     cdef KernelId kernel = kernel_for_shape(m, n)
-    cdef real big = largest_magnitude(a, m * n)
-    cdef Py_ssize_t i
-    cdef int e
-    if kernel == KERNEL_NONE or not isfinite(big):
-        for i in range(n):
-            s[i] = NAN
-        if want_uv:
-            for i in range(m * ucols):
-                u[i] = NAN
-            for i in range(n * n):
-                v[i] = NAN
-        return False
-    if big == 0:
-        for i in range(n):
-            s[i] = 0
-        if want_uv:
-            set_identity(u, m, ucols)
-            set_identity(v, n, n)
-        return True
-    # Power-of-two scaling is exact: no overflow or underflow in the squares
-    # and products below, whatever the magnitude of the input.
-    e = r_exponent(big)
-    for i in range(m * n):
-        a[i] = r_ldexp(a[i], -e)
+    cdef bint finite = scale_lanes(a, m * n, lanes, stride, up1, up2)
+    cdef Py_ssize_t i, l
     if kernel == KERNEL_GRAM_2X2:
-        svd_gram_2x2(a, u, s, v)
+        svd_gram_2x2(a, u, s, v, lanes, stride)
     elif kernel == KERNEL_GRAM_3X2:
-        svd_gram_3x2(a, u, s, v, ucols)
+        svd_gram_3x2(a, u, s, v, ucols, lanes, stride)
     elif kernel == KERNEL_JACOBI_3X3:
-        svd_jacobi_3x3(a, u, s, v, ucols, want_uv)
+        # The fixed size lets the compiler unroll every loop of the general kernel.
+        svd_jacobi(a, 3, 3, u, s, v, ucols, want_uv, lanes, stride)
     else:
-        svd_jacobi(a, m, n, u, s, v, ucols, want_uv)
+        svd_jacobi(a, m, n, u, s, v, ucols, want_uv, lanes, stride)
     for i in range(n):
-        s[i] = r_ldexp(s[i], e)
-    return True
+        for l in range(lanes):
+            s[i * stride + l] = (s[i * stride + l] * up1[l]) * up2[l]
+    if want_uv and not finite:
+        for i in range(m * ucols):
+            for l in range(lanes):
+                u[i * stride + l] = u[i * stride + l] if up1[l] == up1[l] else NAN
+        for i in range(n * n):
+            for l in range(lanes):
+                v[i * stride + l] = v[i * stride + l] if up1[l] == up1[l] else NAN
+    return finite
+
+
+cdef inline bint svd_small(real* a, Py_ssize_t m, Py_ssize_t n, real* u, real* s, real* v,
+                           Py_ssize_t ucols, bint want_uv) noexcept nogil:
+    """SVD of one contiguous column-major M×N matrix (M ≥ N, M ≤ MAX_DIM): see svd_lanes."""
+    return svd_lanes(a, m, n, u, s, v, ucols, want_uv, 1, 1)

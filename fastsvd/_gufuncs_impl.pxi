@@ -12,7 +12,9 @@ cimport numpy as cnp
 from numpy cimport npy_intp
 from libc.math cimport NAN
 
-from fastsvd.kernels cimport real, svd_small, kernel_for_shape, KernelId, MAX_DIM
+from libc.stdlib cimport malloc, free
+
+from fastsvd.kernels cimport real, svd_lanes, kernel_for_shape, KernelId, MAX_DIM, BLOCK
 
 cnp.import_array()
 cnp.import_ufunc()
@@ -31,21 +33,21 @@ cdef enum Mode:
 
 cdef inline void gather(const char* src, npy_intp row_step, npy_intp col_step,
                         Py_ssize_t rows, Py_ssize_t cols, real* dst) noexcept nogil:
-    """dst (column-major, contiguous) ← the strided rows×cols matrix at src."""
+    """Lane 0 of dst (SoA, stride BLOCK) ← the strided rows×cols matrix at src."""
     cdef Py_ssize_t i, j
     for j in range(cols):
         for i in range(rows):
-            dst[j * rows + i] = (<const real*>(src + i * row_step + j * col_step))[0]
+            dst[(j * rows + i) * BLOCK] = (<const real*>(src + i * row_step + j * col_step))[0]
 
 
 cdef inline void scatter_columns(const real* src, Py_ssize_t length, Py_ssize_t count,
                                  char* dst, npy_intp elem_step,
                                  npy_intp vector_step) noexcept nogil:
-    """Write `count` contiguous vectors of `length` from src to strided dst."""
+    """Write `count` vectors of `length` from lane 0 of src (SoA) to strided dst."""
     cdef Py_ssize_t i, j
     for j in range(count):
         for i in range(length):
-            (<real*>(dst + i * elem_step + j * vector_step))[0] = src[j * length + i]
+            (<real*>(dst + i * elem_step + j * vector_step))[0] = src[(j * length + i) * BLOCK]
 
 
 cdef inline void fill_strided(char* dst, Py_ssize_t length, Py_ssize_t count,
@@ -57,13 +59,14 @@ cdef inline void fill_strided(char* dst, Py_ssize_t length, Py_ssize_t count,
             (<real*>(dst + i * elem_step + j * vector_step))[0] = value
 
 
-cdef enum:
-    WORK_SIZE = 3 * MAX_DIM * MAX_DIM + MAX_DIM
-
-
 cdef inline void svd_loop(char** args, npy_intp* dimensions, npy_intp* steps,
-                          void* data, real* work) noexcept nogil:
-    """The gufunc loop, for every SVD flavour; work holds WORK_SIZE reals."""
+                          void* data, real value_type) noexcept nogil:
+    """The gufunc loop for every SVD flavour (value_type only selects float or double).
+
+    Matrices go through the kernels BLOCK at a time: gathered from numpy's
+    strided layout into a structure-of-arrays buffer, decomposed together with
+    SIMD, scattered back.  A partial last block is padded with zero matrices.
+    """
     cdef int mode = <int><size_t>data
     cdef bint transposed = mode & TRANSPOSED
     cdef bint want_uv = (mode & 3) != VALUES
@@ -84,11 +87,11 @@ cdef inline void svd_loop(char** args, npy_intp* dimensions, npy_intp* steps,
     cdef char* s_out = args[1]
     cdef npy_intp a_outer = steps[0], s_outer = steps[1]
     cdef npy_intp u_outer = 0, v_outer = 0
-    cdef real* a = work
-    cdef real* u = work + MAX_DIM * MAX_DIM
-    cdef real* v = work + 2 * MAX_DIM * MAX_DIM
-    cdef real* s = work + 3 * MAX_DIM * MAX_DIM
-    cdef npy_intp k
+    cdef real* a
+    cdef real* u
+    cdef real* v
+    cdef real* s
+    cdef npy_intp start, k, lanes, i
     cdef bint all_finite = True
     if want_uv:
         # Outputs U (args[1]), S (args[2]), Vh (args[3]); the kernel's u holds
@@ -102,38 +105,61 @@ cdef inline void svd_loop(char** args, npy_intp* dimensions, npy_intp* steps,
         else:
             u_out, u_outer, u_elem, u_vector = args[1], steps[1], core[2], core[3]
             v_out, v_outer, v_elem, v_vector = args[3], steps[3], core[6], core[5]
-    if m < n or kernel_for_shape(m, n) == KernelId.KERNEL_NONE:
-        # Only reachable by calling a gufunc directly with a shape it does not
-        # take (the m ≥ n one with m < n, or a side over MAX_DIM).
+    if n == 0 and m >= n:
+        # Empty matrices: no singular values; a full U is the identity.
+        for k in range(count):
+            if want_uv:
+                fill_strided(u_out + k * u_outer, m, ucols, u_elem, u_vector, <real>0)
+                fill_strided(u_out + k * u_outer, 1, ucols, u_elem + u_vector, 0, <real>1)
+        return
+    a = NULL
+    if count > 0 and m >= n and kernel_for_shape(m, n) != KernelId.KERNEL_NONE:
+        a = <real*>malloc((m * n + m * ucols + n * n + n) * BLOCK * sizeof(real))
+    if a == NULL:
+        # A shape no kernel takes (only reachable by calling a gufunc directly:
+        # the m ≥ n one with m < n, or a side over MAX_DIM), or no memory.
         for k in range(count):
             fill_strided(s_out + k * s_outer, n, 1, s_step, 0, <real>NAN)
             if want_uv:
                 fill_strided(u_out + k * u_outer, m, ucols, u_elem, u_vector, <real>NAN)
                 fill_strided(v_out + k * v_outer, n, n, v_elem, v_vector, <real>NAN)
-        feraiseexcept(FE_INVALID)
+        if count > 0:
+            feraiseexcept(FE_INVALID)
         return
-    for k in range(count):
-        gather(args[0] + k * a_outer, a_row, a_col, m, n, a)
-        if not svd_small(a, m, n, u, s, v, ucols, want_uv):
+    u = a + m * n * BLOCK
+    v = u + m * ucols * BLOCK
+    s = v + n * n * BLOCK
+    start = 0
+    while start < count:
+        lanes = min(BLOCK, count - start)
+        for k in range(lanes):
+            gather(args[0] + (start + k) * a_outer, a_row, a_col, m, n, a + k)
+        for k in range(lanes, BLOCK):
+            for i in range(m * n):
+                a[i * BLOCK + k] = 0
+        if not svd_lanes(a, m, n, u, s, v, ucols, want_uv, BLOCK, BLOCK):
             all_finite = False
-        scatter_columns(s, n, 1, s_out + k * s_outer, s_step, 0)
-        if want_uv:
-            scatter_columns(u, m, ucols, u_out + k * u_outer, u_elem, u_vector)
-            scatter_columns(v, n, n, v_out + k * v_outer, v_elem, v_vector)
+        for k in range(lanes):
+            scatter_columns(s + k, n, 1, s_out + (start + k) * s_outer, s_step, 0)
+            if want_uv:
+                scatter_columns(u + k, m, ucols, u_out + (start + k) * u_outer,
+                                u_elem, u_vector)
+                scatter_columns(v + k, n, n, v_out + (start + k) * v_outer,
+                                v_elem, v_vector)
+        start += BLOCK
+    free(a)
     if not all_finite:
         feraiseexcept(FE_INVALID)
 
 
 cdef void svd_loop_float(char** args, npy_intp* dimensions, npy_intp* steps,
                          void* data) noexcept nogil:
-    cdef float work[WORK_SIZE]
-    svd_loop(args, dimensions, steps, data, work)
+    svd_loop(args, dimensions, steps, data, <float>0)
 
 
 cdef void svd_loop_double(char** args, npy_intp* dimensions, npy_intp* steps,
                           void* data) noexcept nogil:
-    cdef double work[WORK_SIZE]
-    svd_loop(args, dimensions, steps, data, work)
+    svd_loop(args, dimensions, steps, data, <double>0)
 
 
 # NumPy keeps pointers to these tables: they live as long as the module.
@@ -195,3 +221,4 @@ def kernel_name(Py_ssize_t m, Py_ssize_t n):
 
 
 MAX_KERNEL_DIM = MAX_DIM
+SIMD_BLOCK = BLOCK

@@ -1,0 +1,75 @@
+"""asv benchmarks: every kernel × dtype × batch size, with numpy.linalg.svd beside each.
+
+Compare the "fastsvd" and "numpy" values of the `library` parameter from the
+same run: shared machines are noisy, ratios within one run are not.
+"""
+import numpy as np
+
+import fastsvd
+
+SHAPES = ["2x2", "3x2", "2x3", "3x3", "4x4", "8x8", "16x16", "32x32"]
+DTYPES = ["float32", "float64"]
+BATCHES = [1, 1_000, 1_000_000]
+LIBRARIES = ["fastsvd", "numpy"]
+# Skip combinations above this many matrix entries: 1,000,000 32×32 matrices
+# would be 8 GB, and numpy would take many minutes on them.
+MAX_ENTRIES = 20_000_000
+
+SVD_FUNCTIONS = {"fastsvd": fastsvd.svd, "numpy": np.linalg.svd}
+
+
+def make_batch(shape, dtype, batch):
+    m, n = map(int, shape.split("x"))
+    if batch * m * n > MAX_ENTRIES:
+        raise NotImplementedError("too large for a benchmark run")  # asv skips it
+    rng = np.random.default_rng(42)
+    data = rng.standard_normal((batch, m, n)).astype(dtype)
+    return data[0] if batch == 1 else data
+
+
+class SVD:
+    """Full SVD (U, S, Vh), as numpy.linalg.svd's default."""
+
+    params = (SHAPES, DTYPES, BATCHES, LIBRARIES)
+    param_names = ["shape", "dtype", "batch", "library"]
+    timeout = 300
+
+    def setup(self, shape, dtype, batch, library):
+        self.a = make_batch(shape, dtype, batch)
+        self.svd = SVD_FUNCTIONS[library]
+
+    def time_svd(self, shape, dtype, batch, library):
+        self.svd(self.a)
+
+    def time_svdvals(self, shape, dtype, batch, library):
+        self.svd(self.a, compute_uv=False)
+
+    def peakmem_svd(self, shape, dtype, batch, library):
+        self.svd(self.a)
+
+
+class Threads:
+    """fastsvd with workers=1 and workers=2 on a million 3×3 matrices."""
+
+    params = ([1, 2],)
+    param_names = ["workers"]
+
+    def setup(self, workers):
+        self.a = make_batch("3x3", "float64", 1_000_000)
+
+    def time_svd_workers(self, workers):
+        fastsvd.svd(self.a, workers=workers)
+
+
+class SingleCall:
+    """Per-call overhead: one 3×3 matrix, as physics and graphics code calls it."""
+
+    params = (LIBRARIES,)
+    param_names = ["library"]
+
+    def setup(self, library):
+        self.a = make_batch("3x3", "float64", 1)
+        self.svd = SVD_FUNCTIONS[library]
+
+    def time_single_3x3(self, library):
+        self.svd(self.a)

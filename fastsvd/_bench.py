@@ -1,0 +1,75 @@
+"""Speed of fastsvd against numpy.linalg.svd, measured in the same run.
+
+Shared machines are noisy, so every figure is the median of several runs and
+every ratio compares two medians taken moments apart on the same batch.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._linalg import kernel_name, svd
+
+# Matrices per batch: a million for the small shapes, fewer where numpy would
+# take minutes (its per-matrix time grows with the size; the ratio does not
+# depend on the batch size once it is large).
+DEFAULT_COUNTS = {(2, 2): 1_000_000, (3, 2): 1_000_000, (3, 3): 1_000_000,
+                  (4, 4): 1_000_000, (8, 8): 100_000, (16, 16): 20_000,
+                  (32, 32): 4_000}
+DEFAULT_SHAPES = tuple(DEFAULT_COUNTS)
+
+
+@dataclass
+class BenchRow:
+    shape: tuple[int, int]
+    dtype: str
+    count: int
+    fastsvd_ns: float
+    numpy_ns: float
+
+    @property
+    def ratio(self) -> float:
+        return self.numpy_ns / self.fastsvd_ns
+
+
+def median_seconds(func, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def random_batch(shape, count, dtype, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((count, *shape)).astype(dtype)
+
+
+def bench_shape(shape, dtype="float64", count=None, repeat=3, numpy_repeat=None) -> BenchRow:
+    count = count or DEFAULT_COUNTS.get(tuple(shape), 100_000)
+    batch = random_batch(shape, count, dtype)
+    fast = median_seconds(lambda: svd(batch), repeat)
+    slow = median_seconds(lambda: np.linalg.svd(batch), numpy_repeat or repeat)
+    return BenchRow(tuple(shape), str(np.dtype(dtype)), count,
+                    fast / count * 1e9, slow / count * 1e9)
+
+
+def format_table(rows) -> str:
+    lines = ["| shape | dtype | kernel | matrices | fastsvd ns/matrix | numpy ns/matrix | speed-up |",
+             "|---|---|---|---:|---:|---:|---:|"]
+    for r in rows:
+        m, n = r.shape
+        lines.append(f"| {m}×{n} | {r.dtype} | {kernel_name(m, n)} | {r.count:,} | "
+                     f"{r.fastsvd_ns:,.1f} | {r.numpy_ns:,.0f} | {r.ratio:,.1f}× |")
+    return "\n".join(lines)
+
+
+def parse_shapes(text: str):
+    shapes = []
+    for item in text.split(","):
+        m, _, n = item.strip().lower().partition("x")
+        shapes.append((int(m), int(n)))
+    return shapes

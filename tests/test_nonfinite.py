@@ -1,0 +1,338 @@
+"""NaN and Inf input: LinAlgError by default, NaN outputs on request, always in bounded time.
+
+numpy.linalg.svd can loop forever on some non-finite input (a 3×3 float64
+matrix holding one Inf), so this file never hands non-finite data to numpy: every
+expectation is built from fastsvd on finite matrices, or from numpy on finite ones.
+"""
+import os
+import subprocess
+import sys
+import textwrap
+import warnings
+
+import numpy as np
+import pytest
+from numpy.linalg import LinAlgError
+
+import fastsvd
+from fastsvd import gufuncs as _gufuncs
+from accuracy import backward_error, tolerance
+
+SHAPES = [(2, 2), (3, 2), (2, 3), (3, 3), (4, 4), (5, 3), (40, 40)]
+BAD_VALUES = {"nan": np.nan, "+inf": np.inf, "-inf": -np.inf}
+FLAVOURS = [(True, True), (False, True), (False, False)]   # (full_matrices, compute_uv)
+
+CASES = [(shape, np.float64) for shape in SHAPES] + \
+    [((3, 3), np.float32), ((5, 3), np.float32), ((3, 3), np.complex128)]
+CASE_IDS = [f"{m}x{n}-{np.dtype(d).name}" for (m, n), d in CASES]
+
+
+def finite_stack(shape, dtype, count=3, seed=0):
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal((count,) + shape)
+    if np.dtype(dtype).kind == "c":
+        a = a + 1j * rng.standard_normal((count,) + shape)
+    return a.astype(dtype)
+
+
+def as_parts(res, compute_uv):
+    return tuple(res) if compute_uv else (res,)
+
+
+def assert_bit_identical(x, y):
+    """Same shape, dtype and bits (NaN payloads included)."""
+    x = np.ascontiguousarray(x)
+    y = np.ascontiguousarray(y)
+    assert x.shape == y.shape and x.dtype == y.dtype
+    assert x.tobytes() == y.tobytes()
+
+
+# ------------------------------------------------------------ fastsvd.svd
+
+@pytest.mark.parametrize("position", [0, 1, 2])
+@pytest.mark.parametrize("bad", list(BAD_VALUES), ids=list(BAD_VALUES))
+@pytest.mark.parametrize("shape,dtype", CASES, ids=CASE_IDS)
+def test_default_raises_linalgerror(shape, dtype, bad, position):
+    a = finite_stack(shape, dtype)
+    a[position, shape[0] // 2, shape[1] - 1] = BAD_VALUES[bad]
+    for full, cuv in FLAVOURS:
+        with pytest.raises(LinAlgError):
+            fastsvd.svd(a, full_matrices=full, compute_uv=cuv)
+        with pytest.raises(LinAlgError):
+            fastsvd.svd(a[position], full_matrices=full, compute_uv=cuv)
+    with pytest.raises(LinAlgError):
+        fastsvd.svdvals(a)
+    with pytest.raises(LinAlgError):
+        fastsvd.low_rank(a, 1)
+
+
+@pytest.mark.parametrize("position", [0, 1, 2])
+@pytest.mark.parametrize("bad", list(BAD_VALUES), ids=list(BAD_VALUES))
+@pytest.mark.parametrize("shape,dtype", CASES, ids=CASE_IDS)
+def test_nan_mode_isolates_the_bad_matrix(shape, dtype, bad, position):
+    a = finite_stack(shape, dtype, seed=position)
+    a[position, 0, 0] = BAD_VALUES[bad]
+    good = [i for i in range(a.shape[0]) if i != position]
+    for full, cuv in FLAVOURS:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")   # no RuntimeWarning leaks out either
+            res = as_parts(fastsvd.svd(a, full_matrices=full, compute_uv=cuv,
+                                       nonfinite="nan"), cuv)
+        for part in res:
+            assert np.isnan(part[position]).all()
+        for i in good:
+            alone = as_parts(fastsvd.svd(a[i], full_matrices=full, compute_uv=cuv), cuv)
+            for part, want in zip(res, alone):
+                assert_bit_identical(part[i], want)
+        if cuv:   # the good matrices are real decompositions, not just copies of something
+            m, n = shape
+            u, s, vh = res
+            if np.dtype(dtype).kind != "c":
+                assert np.all(backward_error(a[good], u[good], s[good], vh[good])
+                              <= tolerance(dtype, m, n))
+            ref = np.linalg.svd(a[good], compute_uv=False)   # finite matrices only
+            real = np.finfo(dtype).dtype
+            assert np.all(np.abs(s[good] - ref) <= tolerance(real, m, n) * ref[:, :1])
+
+
+@pytest.mark.parametrize("bad", list(BAD_VALUES), ids=list(BAD_VALUES))
+def test_nan_mode_nested_stack_and_svdvals(bad):
+    a = finite_stack((3, 3), np.float64, count=6, seed=3).reshape(2, 3, 3, 3)
+    a[1, 2, 2, 1] = BAD_VALUES[bad]
+    s = fastsvd.svdvals(a, nonfinite="nan")
+    assert np.isnan(s[1, 2]).all()
+    mask = np.ones((2, 3), bool)
+    mask[1, 2] = False
+    assert np.isfinite(s[mask]).all()
+    assert_bit_identical(s[mask], fastsvd.svdvals(a[mask]))
+    approx = fastsvd.low_rank(a, 3, nonfinite="nan")
+    assert np.isnan(approx[1, 2]).all()
+    assert np.abs(approx[mask] - a[mask]).max() <= \
+        tolerance(np.float64, 3, 3) * np.abs(a[mask]).sum()
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (2, 2), (40, 40)])
+def test_nan_in_imaginary_part_counts_as_nonfinite(shape):
+    a = finite_stack(shape, np.complex128, count=2)
+    a[1, 0, 0] = complex(1.0, np.nan)
+    with pytest.raises(LinAlgError):
+        fastsvd.svd(a)
+    u, s, vh = fastsvd.svd(a, nonfinite="nan")
+    assert np.isnan(s[1]).all() and np.isnan(u[1]).all() and np.isnan(vh[1]).all()
+    assert_bit_identical(s[0], fastsvd.svd(a[0]).S)
+    assert_bit_identical(u[0], fastsvd.svd(a[0]).U)
+
+
+class MyArray(np.ndarray):
+    pass
+
+
+@pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")
+@pytest.mark.parametrize("kind", ["matrix", "subclass"])
+@pytest.mark.parametrize("shape,dtype", [((3, 3), np.float64), ((40, 40), np.float64),
+                                         ((3, 3), np.complex128)],
+                         ids=["3x3-kernel", "40x40-numpy", "3x3-complex-numpy"])
+def test_nan_mode_keeps_subclass_like_finite_input(shape, dtype, kind):
+    """U and Vh are wrapped like the input's type (as numpy does), NaN or not."""
+    data = finite_stack(shape, dtype, count=1)[0]
+    wrap = np.matrix if kind == "matrix" else (lambda x: x.view(MyArray))
+    finite = wrap(data)
+    reference = fastsvd.svd(finite)   # the finite input sets the expected types
+    assert type(reference.U) is type(finite)
+    bad = wrap(data.copy())
+    bad[0, 0] = np.nan
+    u, s, vh = fastsvd.svd(bad, nonfinite="nan")
+    assert np.isnan(np.asarray(u)).all() and np.isnan(s).all()
+    assert type(u) is type(reference.U) and type(vh) is type(reference.Vh)
+    assert type(s) is type(reference.S)
+
+
+def test_all_matrices_bad():
+    a = np.full((4, 3, 2), np.inf)
+    u, s, vh = fastsvd.svd(a, nonfinite="nan")
+    assert u.shape == (4, 3, 3) and s.shape == (4, 2) and vh.shape == (4, 2, 2)
+    assert np.isnan(u).all() and np.isnan(s).all() and np.isnan(vh).all()
+
+
+def test_errstate_is_fastsvd_own_and_restored():
+    """nonfinite decides, whatever the caller's errstate; the caller's errstate survives."""
+    a = finite_stack((3, 3), np.float64)
+    a[1, 1, 1] = np.nan
+    before, before_call = np.geterr(), np.geterrcall()
+    with np.errstate(invalid="ignore"):
+        with pytest.raises(LinAlgError):
+            fastsvd.svd(a)
+    with np.errstate(invalid="raise"):
+        s = fastsvd.svd(a, nonfinite="nan", compute_uv=False)
+    assert np.isnan(s[1]).all() and np.isfinite(s[[0, 2]]).all()
+    with pytest.raises(LinAlgError):
+        fastsvd.svd(a)
+    assert np.geterr() == before and np.geterrcall() is before_call
+
+
+@pytest.mark.parametrize("shape", [(2, 2), (3, 2), (2, 3), (3, 3), (8, 8), (32, 32)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_finite_extremes_do_not_raise(shape, dtype):
+    """The invalid flag means NaN/Inf input, never a finite matrix: no spurious LinAlgError."""
+    fi = np.finfo(dtype)
+    eye = np.eye(*shape, dtype=dtype)
+    rank_one = np.ones(shape, dtype)
+    zero_col = np.random.default_rng(0).standard_normal(shape).astype(dtype)
+    zero_col[:, 0] = 0
+    huge = eye * fi.max
+    tiny = np.full(shape, fi.smallest_subnormal, dtype)
+    mixed = eye.copy()
+    mixed[0, 0] = fi.max / 8
+    mixed[-1, -1] = fi.smallest_subnormal
+    a = np.stack([np.zeros(shape, dtype), eye, rank_one, zero_col, huge, tiny, mixed])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        u, s, vh = fastsvd.svd(a)
+        s_only = fastsvd.svd(a, compute_uv=False)
+    assert np.isfinite(u).all() and np.isfinite(s).all() and np.isfinite(vh).all()
+    assert_bit_identical(s_only, s)
+    assert np.all(s[0] == 0)
+    assert s[4, 0] == fi.max   # the exact answer, representable
+
+
+# ------------------------------------------------------------ bounded time
+
+HANG_SCRIPT = textwrap.dedent("""
+    import numpy as np
+    import fastsvd
+    from fastsvd import gufuncs as _gufuncs
+    from numpy.linalg import LinAlgError
+
+    a = np.eye(3)
+    a[1, 2] = np.inf
+    for kwargs in ({}, {"full_matrices": False}, {"compute_uv": False},
+                   {"hermitian": True}, {"signed": True}):
+        try:
+            fastsvd.svd(a, **kwargs)
+        except LinAlgError:
+            pass
+        else:
+            raise SystemExit("no LinAlgError for %r" % (kwargs,))
+    u, s, vh = fastsvd.svd(a, nonfinite="nan")
+    assert np.isnan(u).all() and np.isnan(s).all() and np.isnan(vh).all()
+    assert np.isnan(fastsvd.svdvals(a, nonfinite="nan")).all()
+    assert np.isnan(fastsvd.svd(a, hermitian=True, nonfinite="nan")[1]).all()
+    assert np.isnan(fastsvd.svd(a.astype(complex), nonfinite="nan")[1]).all()
+    with np.errstate(invalid="ignore"):
+        assert np.isnan(_gufuncs.svd_full_m_ge_n(a)[1]).all()
+    stack = np.stack([np.eye(3), a, -a])
+    assert np.isnan(fastsvd.svd(stack, nonfinite="nan")[1][1:]).all()
+    print("finished")
+""")
+
+
+def test_three_by_three_with_inf_finishes_in_bounded_time():
+    """numpy.linalg.svd hangs on this input; fastsvd must return (in a child process)."""
+    package_root = os.path.dirname(os.path.dirname(os.path.abspath(fastsvd.__file__)))
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        [package_root] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+    try:
+        proc = subprocess.run([sys.executable, "-c", HANG_SCRIPT], env=env,
+                              capture_output=True, text=True, timeout=60)
+    except subprocess.TimeoutExpired:
+        pytest.fail("fastsvd did not return within 60 s on a 3x3 matrix holding Inf")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.strip() == "finished"
+
+
+# ------------------------------------------------------------ the gufuncs directly
+
+GUFUNCS_BY_ORIENTATION = {
+    "ge": ["svd_values_m_ge_n", "svd_thin_m_ge_n", "svd_full_m_ge_n"],
+    "lt": ["svd_values_m_lt_n", "svd_thin_m_lt_n", "svd_full_m_lt_n"],
+}
+
+
+def _gufunc_cases():
+    for shape in [(2, 2), (3, 2), (2, 3), (3, 3), (4, 4), (5, 3), (3, 5)]:
+        orientation = "ge" if shape[0] >= shape[1] else "lt"
+        for name in GUFUNCS_BY_ORIENTATION[orientation]:
+            yield name, shape
+
+
+GUFUNC_CASES = list(_gufunc_cases())
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("bad", list(BAD_VALUES), ids=list(BAD_VALUES))
+@pytest.mark.parametrize("name,shape", GUFUNC_CASES,
+                         ids=[f"{n}-{s[0]}x{s[1]}" for n, s in GUFUNC_CASES])
+def test_gufunc_bad_matrix_warns_and_gives_nan(name, shape, bad, dtype):
+    gufunc = getattr(_gufuncs, name)
+    a = finite_stack(shape, dtype, count=4, seed=1)
+    a[2, -1, 0] = BAD_VALUES[bad]
+    with np.errstate(all="ignore"):
+        with np.errstate(invalid="warn"):
+            with pytest.warns(RuntimeWarning):
+                res = gufunc(a)
+    res = res if isinstance(res, tuple) else (res,)
+    for part in res:
+        assert np.isnan(part[2]).all()
+        assert np.isfinite(part[[0, 1, 3]]).all()
+    good = gufunc(a[[0, 1, 3]])
+    good = good if isinstance(good, tuple) else (good,)
+    for part, want in zip(res, good):
+        assert_bit_identical(part[[0, 1, 3]], want)
+    # The same flag obeys the caller's errstate.
+    with np.errstate(invalid="raise"):
+        with pytest.raises(FloatingPointError):
+            gufunc(a)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with np.errstate(invalid="ignore"):
+            gufunc(a)
+        gufunc(a[[0, 1, 3]])   # finite input: no flag, no warning
+
+
+def test_gufunc_warns_under_default_errstate():
+    a = finite_stack((3, 3), np.float64, count=2)
+    a[0, 0, 0] = np.nan
+    assert np.geterr()["invalid"] == "warn"
+    with pytest.warns(RuntimeWarning):
+        s = _gufuncs.svd_values_m_ge_n(a)
+    assert np.isnan(s[0]).all() and np.isfinite(s[1]).all()
+
+
+WRONG_SHAPE_CASES = [
+    ("svd_values_m_ge_n", (2, 3)),
+    ("svd_values_m_ge_n", (40, 40)),
+    ("svd_values_m_ge_n", (33, 2)),
+    ("svd_thin_m_ge_n", (2, 3)),
+    ("svd_thin_m_ge_n", (40, 40)),
+    ("svd_full_m_ge_n", (2, 3)),
+    ("svd_full_m_ge_n", (40, 40)),
+    ("svd_values_m_lt_n", (3, 2)),
+    ("svd_values_m_lt_n", (40, 41)),
+    ("svd_thin_m_lt_n", (3, 2)),
+    ("svd_full_m_lt_n", (3, 2)),
+    ("svd_full_m_lt_n", (33, 40)),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name,shape", WRONG_SHAPE_CASES,
+                         ids=[f"{n}-{s[0]}x{s[1]}" for n, s in WRONG_SHAPE_CASES])
+def test_gufunc_wrong_shape_gives_nan(name, shape, dtype):
+    """A shape the gufunc does not take: NaN everywhere, a warning, no crash, no stray writes."""
+    gufunc = getattr(_gufuncs, name)
+    a = finite_stack(shape, dtype, count=3, seed=2)
+    with pytest.warns(RuntimeWarning):
+        res = gufunc(a)
+    res = res if isinstance(res, tuple) else (res,)
+    for part in res:
+        assert part.dtype == dtype
+        assert np.isnan(part).all()
+    # Through strided out= views into zeroed buffers: only the views become NaN.
+    bigs = [np.zeros(p.shape[:-1] + (2 * p.shape[-1],), dtype) for p in res]
+    views = tuple(big[..., ::-2] for big in bigs)
+    with pytest.warns(RuntimeWarning):
+        gufunc(a, out=views if len(views) > 1 else views[0])
+    for big, view in zip(bigs, views):
+        assert np.isnan(view).all()
+        assert np.all(big[..., 0::2] == 0)
