@@ -3,6 +3,7 @@
 ``fastsvd.svd`` is a drop-in for :func:`numpy.linalg.svd`; the gufuncs behind
 it live in :mod:`fastsvd.gufuncs` for Dask, xarray and ``out=`` users.
 """
+from . import gufuncs
 from ._dispatch import config, show_config
 from ._linalg import (LinAlgError, SVDResult, kernel_name, low_rank, nearest_rotation,
                       pinv, polar, svd, svdvals)

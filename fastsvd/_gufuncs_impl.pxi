@@ -8,6 +8,8 @@ in U without any copy.  A matrix holding NaN or Inf gets NaN outputs and
 raises the floating-point "invalid" flag, which numpy's errstate turns into a
 warning, an error or nothing.
 """
+import numpy as np
+
 cimport numpy as cnp
 from numpy cimport npy_intp
 from libc.math cimport NAN
@@ -22,6 +24,8 @@ cnp.import_ufunc()
 cdef extern from "<fenv.h>" nogil:
     int FE_INVALID
     int feraiseexcept(int excepts)
+    int feclearexcept(int excepts)
+    int fetestexcept(int excepts)
 
 
 cdef enum Mode:
@@ -65,7 +69,7 @@ cdef inline void svd_loop(char** args, npy_intp* dimensions, npy_intp* steps,
 
     Matrices go through the kernels BLOCK at a time: gathered from numpy's
     strided layout into a structure-of-arrays buffer, decomposed together with
-    SIMD, scattered back.  A partial last block is padded with zero matrices.
+    SIMD, scattered back.
     """
     cdef int mode = <int><size_t>data
     cdef bint transposed = mode & TRANSPOSED
@@ -93,6 +97,7 @@ cdef inline void svd_loop(char** args, npy_intp* dimensions, npy_intp* steps,
     cdef real* s
     cdef npy_intp start, k, lanes, i
     cdef bint all_finite = True
+    cdef bint finite
     if want_uv:
         # Outputs U (args[1]), S (args[2]), Vh (args[3]); the kernel's u holds
         # columns uⱼ, and its v columns vⱼ, i.e. the rows of Vh.
@@ -134,11 +139,13 @@ cdef inline void svd_loop(char** args, npy_intp* dimensions, npy_intp* steps,
         lanes = min(BLOCK, count - start)
         for k in range(lanes):
             gather(args[0] + (start + k) * a_outer, a_row, a_col, m, n, a + k)
-        for k in range(lanes, BLOCK):
-            for i in range(m * n):
-                a[i * BLOCK + k] = 0
-        if not svd_lanes(a, m, n, u, s, v, ucols, want_uv, BLOCK, BLOCK):
-            all_finite = False
+        # Full blocks with a constant lane count (fully vectorised); the last,
+        # partial block with as many lanes as it has matrices.
+        if lanes == BLOCK:
+            finite = svd_lanes(a, m, n, u, s, v, ucols, want_uv, BLOCK, BLOCK)
+        else:
+            finite = svd_lanes(a, m, n, u, s, v, ucols, want_uv, lanes, BLOCK)
+        all_finite = all_finite and finite
         for k in range(lanes):
             scatter_columns(s + k, n, 1, s_out + (start + k) * s_outer, s_step, 0)
             if want_uv:
@@ -222,3 +229,42 @@ def kernel_name(Py_ssize_t m, Py_ssize_t n):
 
 MAX_KERNEL_DIM = MAX_DIM
 SIMD_BLOCK = BLOCK
+
+
+def decompose_one(cnp.ndarray a, bint compute_uv, bint full_matrices):
+    """SVD of one 2-D float32 or float64 matrix that a kernel takes, straight
+    through the gufunc loop: numpy's gufunc machinery costs more than the kernel
+    on a single small matrix.  Returns ((U, S, Vh) or S, whether a was finite).
+    """
+    cdef Py_ssize_t m = a.shape[0], n = a.shape[1], k = min(m, n)
+    cdef int mode = (FULL if full_matrices else THIN) if compute_uv else VALUES
+    cdef npy_intp dimensions[3]
+    cdef npy_intp steps[11]
+    cdef char* args[4]
+    cdef bint finite
+    cdef bint single = cnp.PyArray_TYPE(a) == cnp.NPY_FLOAT
+    if m < n:
+        mode |= TRANSPOSED
+    dimensions[:] = [1, m, n]
+    s = np.empty(k, a.dtype)
+    args[0] = a.data
+    if compute_uv:
+        u = np.empty((m, m if full_matrices else k), a.dtype)
+        vh = np.empty((n if full_matrices else k, n), a.dtype)
+        args[1] = (<cnp.ndarray>u).data
+        args[2] = (<cnp.ndarray>s).data
+        args[3] = (<cnp.ndarray>vh).data
+        steps[:] = [0, 0, 0, 0, a.strides[0], a.strides[1], u.strides[0], u.strides[1],
+                    s.strides[0], vh.strides[0], vh.strides[1]]
+    else:
+        args[1] = (<cnp.ndarray>s).data
+        steps[:5] = [0, 0, a.strides[0], a.strides[1], s.strides[0]]
+    with nogil:
+        feclearexcept(FE_INVALID)
+        if single:
+            svd_loop_float(args, dimensions, steps, <void*><size_t>mode)
+        else:
+            svd_loop_double(args, dimensions, steps, <void*><size_t>mode)
+        finite = not fetestexcept(FE_INVALID)
+        feclearexcept(FE_INVALID)
+    return ((u, s, vh) if compute_uv else s), finite

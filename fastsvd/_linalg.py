@@ -8,7 +8,10 @@ a finiteness check so that no input can hang LAPACK.
 """
 from __future__ import annotations
 
+import math
 import operator
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from numpy.linalg import LinAlgError
@@ -74,12 +77,17 @@ def _assert_stacked_2d(a):
                           "least two-dimensional")
 
 
+_FLOAT32 = np.dtype(np.float32)
+_FLOAT64 = np.dtype(np.float64)
+
+
 def _kernel_dtype(a):
     """float32 or float64 when fastsvd's kernels take this input, else None."""
-    if a.dtype == np.float32:
-        return np.dtype(np.float32)
-    if a.dtype.kind in "biu" or a.dtype == np.float64:
-        return np.dtype(np.float64)
+    char = a.dtype.char
+    if char == "f":
+        return _FLOAT32
+    if char == "d" or a.dtype.kind in "biu":
+        return _FLOAT64
     return None
 
 
@@ -110,7 +118,7 @@ def _numpy_svd(arr, full_matrices, compute_uv, hermitian, nonfinite):
 
 
 def svd(a, full_matrices=True, compute_uv=True, hermitian=False, *,
-        signed=False, nonfinite="raise"):
+        signed=False, nonfinite="raise", workers=1):
     """Singular value decomposition, a drop-in for :func:`numpy.linalg.svd`.
 
     Same arguments, results (``SVDResult(U, S, Vh)``, or ``S`` alone), shapes,
@@ -127,6 +135,9 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False, *,
         What a matrix holding NaN or Inf gets: "raise" raises ``LinAlgError``
         (numpy's behaviour, but in bounded time); "nan" gives that matrix NaN
         outputs and leaves every other matrix of the stack untouched.
+    workers : int
+        Threads that share the stack (default 1; -1: one per CPU).  The results
+        are identical whatever the number.
     """
     _check_nonfinite_option(nonfinite)
     arr, wrap = _makearray(a)
@@ -135,18 +146,78 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False, *,
     if signed and (m != n or not compute_uv):
         raise ValueError("signed=True needs square matrices and compute_uv=True")
     dtype = _kernel_dtype(arr)
+    full = bool(full_matrices) and compute_uv
     if hermitian or dtype is None or kernel_name(m, n) is None:
         result = _numpy_svd(arr, full_matrices, compute_uv, hermitian, nonfinite)
+    elif arr.ndim == 2:
+        result, finite = _gufuncs.decompose_one(arr.astype(dtype, copy=False), compute_uv, full)
+        if not finite and nonfinite == "raise":
+            _raise_nonfinite(None, None)
     else:
-        gufunc = _GUFUNCS[compute_uv, bool(full_matrices) and compute_uv, m >= n]
-        with _errstate(nonfinite):
-            result = gufunc(arr.astype(dtype, copy=False))
+        result = _run_batched(_GUFUNCS[compute_uv, full, m >= n], arr.astype(dtype, copy=False),
+                              nonfinite, _worker_count(workers))
     if not compute_uv:
         return result
     u, s, vh = result
     if signed:
         u, s, vh = _make_signed(u, s, vh)
     return SVDResult(wrap(u), s, wrap(vh))
+
+
+def _worker_count(workers):
+    if workers == -1:
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    workers = operator.index(workers)
+    if workers < 1:
+        raise ValueError(f"workers must be a positive integer or -1, got {workers}")
+    return workers
+
+
+def _split_axis(stack_shape, workers):
+    """The stack axis to share out between threads, or None to stay on one."""
+    if workers == 1 or math.prod(stack_shape) < _MIN_MATRICES_PER_THREAD * workers:
+        return None
+    for axis, extent in enumerate(stack_shape):
+        if extent >= workers:
+            return axis
+    return int(np.argmax(stack_shape))
+
+
+# Below this many matrices per thread, starting threads costs more than it saves.
+_MIN_MATRICES_PER_THREAD = 4096
+
+
+def _run_batched(gufunc, arr, nonfinite, workers):
+    """gufunc(arr) under the nonfinite policy, its stack shared among `workers` threads.
+
+    Each thread writes its own slice of preallocated outputs (the loops release
+    the GIL), so no part of the batch is copied.
+    """
+    axis = _split_axis(arr.shape[:-2], workers)
+    if axis is None:
+        with _errstate(nonfinite):
+            return gufunc(arr)
+
+    def part(lo, hi):
+        return (slice(None),) * axis + (slice(lo, hi),)
+
+    # Outputs' shapes from an empty slice; then full-size, uninitialised.
+    empty = gufunc(arr[part(0, 0)])
+    empty = empty if isinstance(empty, tuple) else (empty,)
+    length = arr.shape[axis]
+    outs = tuple(np.empty(e.shape[:axis] + (length,) + e.shape[axis + 1:], e.dtype)
+                 for e in empty)
+
+    def run(lo, hi):
+        with _errstate(nonfinite):  # numpy's error state is per thread
+            gufunc(arr[part(lo, hi)], out=tuple(o[part(lo, hi)] for o in outs))
+
+    bounds = np.linspace(0, length, min(workers, length) + 1).astype(int)
+    with ThreadPoolExecutor(len(bounds) - 1) as pool:
+        futures = [pool.submit(run, lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:])]
+        for future in futures:
+            future.result()
+    return outs if len(outs) > 1 else outs[0]
 
 
 def _make_signed(u, s, vh):
@@ -161,9 +232,9 @@ def _make_signed(u, s, vh):
     return u, s, vh
 
 
-def svdvals(x, /, *, nonfinite="raise"):
+def svdvals(x, /, *, nonfinite="raise", workers=1):
     """Singular values of each matrix, descending: :func:`numpy.linalg.svdvals`."""
-    return svd(x, compute_uv=False, hermitian=False, nonfinite=nonfinite)
+    return svd(x, compute_uv=False, hermitian=False, nonfinite=nonfinite, workers=workers)
 
 
 def _validated_rank(k, p):
@@ -173,15 +244,15 @@ def _validated_rank(k, p):
     return k
 
 
-def low_rank(a, k, *, nonfinite="raise"):
+def low_rank(a, k, *, nonfinite="raise", workers=1):
     """The best rank-k approximation σ₁u₁v₁ᵀ + … + σₖuₖvₖᵀ of every matrix in the stack."""
     arr, wrap = _makearray(a)
-    u, s, vh = svd(arr, full_matrices=False, nonfinite=nonfinite)
+    u, s, vh = svd(arr, full_matrices=False, nonfinite=nonfinite, workers=workers)
     k = _validated_rank(k, s.shape[-1])
     return wrap((u[..., :, :k] * s[..., None, :k]) @ vh[..., :k, :])
 
 
-def polar(a, side="right", *, nonfinite="raise"):
+def polar(a, side="right", *, nonfinite="raise", workers=1):
     """Polar decomposition of every matrix: ``(R, P)`` with a = R P ("right") or P R ("left").
 
     R has orthonormal columns (rows for wide matrices), P is symmetric (Hermitian)
@@ -190,7 +261,7 @@ def polar(a, side="right", *, nonfinite="raise"):
     if side not in ("right", "left"):
         raise ValueError("side must be 'right' or 'left'")
     arr, wrap = _makearray(a)
-    u, s, vh = svd(arr, full_matrices=False, nonfinite=nonfinite)
+    u, s, vh = svd(arr, full_matrices=False, nonfinite=nonfinite, workers=workers)
     r = u @ vh
     if side == "right":
         p = (_conj_t(vh) * s[..., None, :]) @ vh
@@ -199,18 +270,18 @@ def polar(a, side="right", *, nonfinite="raise"):
     return wrap(r), wrap(p)
 
 
-def nearest_rotation(a, *, nonfinite="raise"):
+def nearest_rotation(a, *, nonfinite="raise", workers=1):
     """The proper rotation (det = +1) nearest each square matrix in Frobenius norm.
 
     Kabsch / orthogonal Procrustes: U Vh of the signed SVD, so a reflection
     is resolved by flipping the singular pair of the smallest σ.
     """
     arr, wrap = _makearray(a)
-    u, _, vh = svd(arr, signed=True, nonfinite=nonfinite)
+    u, _, vh = svd(arr, signed=True, nonfinite=nonfinite, workers=workers)
     return wrap(u @ vh)
 
 
-def pinv(a, rtol=None, *, nonfinite="raise"):
+def pinv(a, rtol=None, *, nonfinite="raise", workers=1):
     """Moore–Penrose pseudo-inverse of every matrix: :func:`numpy.linalg.pinv` semantics.
 
     Singular values at or below ``rtol · σ_max`` are treated as zero; the
@@ -220,7 +291,7 @@ def pinv(a, rtol=None, *, nonfinite="raise"):
     _assert_stacked_2d(arr)
     if arr.size == 0:
         return np.linalg.pinv(a)
-    u, s, vh = svd(arr, full_matrices=False, nonfinite=nonfinite)
+    u, s, vh = svd(arr, full_matrices=False, nonfinite=nonfinite, workers=workers)
     if rtol is None:
         rtol = max(arr.shape[-2:]) * np.finfo(s.dtype).eps
     cutoff = np.asarray(rtol)[..., None] * s.max(axis=-1, keepdims=True)

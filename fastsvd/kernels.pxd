@@ -405,10 +405,11 @@ cdef inline void svd_jacobi(real* a, Py_ssize_t m, Py_ssize_t n, real* u, real* 
     """
     cdef real eps = r_eps(<real>0)
     cdef real tol = r_sqrt(<real>m) * eps
-    # Columns with a squared norm below this lie far below ε‖A‖: they are left
-    # alone (their products would underflow, and ζ below could overflow) and
-    # their U columns are completed by orthogonality.
-    cdef real negligible = r_tiny(<real>0) / (eps * eps)
+    # Columns with a squared norm below √(smallest normal) lie far below ε‖A‖
+    # (the input is scaled to max |aᵢⱼ| ∈ [1, 2)): they are left alone, so that
+    # αβ cannot underflow nor ζ overflow, and their U columns are completed by
+    # orthogonality.
+    cdef real negligible = r_sqrt(r_tiny(<real>0))
     # Beyond this |ζ|, √(1 + ζ²) = |ζ| to working precision.
     cdef real big_zeta = 1 / r_sqrt(eps)
     cdef real alpha[BLOCK]
@@ -447,7 +448,7 @@ cdef inline void svd_jacobi(real* a, Py_ssize_t m, Py_ssize_t n, real* u, real* 
                         gamma[l] += x * y
                 for l in range(lanes):
                     skip = ((alpha[l] < negligible) | (beta[l] < negligible)
-                            | (r_abs(gamma[l]) <= tol * r_sqrt(alpha[l]) * r_sqrt(beta[l])))
+                            | (r_abs(gamma[l]) <= tol * r_sqrt(alpha[l] * beta[l])))
                     zeta = (beta[l] - alpha[l]) / (2 * (1 if skip else gamma[l]))
                     az = r_abs(zeta)
                     # Both branches are evaluated (as SIMD selects): clamp so
