@@ -168,7 +168,7 @@ cdef inline bint scale_lanes(real* a, Py_ssize_t entries, Py_ssize_t lanes, Py_s
     cdef real x, huge = r_huge(<real>0)
     cdef Py_ssize_t i, l
     cdef int64_t e, half
-    cdef real any_bad = 0
+    cdef int any_bad = 0
     for l in range(lanes):
         big[l] = 0
         bad[l] = 0
@@ -192,7 +192,7 @@ cdef inline bint scale_lanes(real* a, Py_ssize_t entries, Py_ssize_t lanes, Py_s
             down[l] = fastsvd_pow2(-half) * fastsvd_pow2(half - e)
             up1[l] = fastsvd_pow2(half) if bad[l] == 0 else NAN
             up2[l] = fastsvd_pow2(e - half)
-        any_bad += bad[l]
+        any_bad += bad[l] != 0
     for i in range(entries):
         for l in range(lanes):
             a[i * stride + l] = a[i * stride + l] * down[l] if bad[l] == 0 else 0
@@ -393,42 +393,57 @@ cdef inline void unit_vector_orthogonal_to(const real* q, Py_ssize_t m, Py_ssize
             x[k * stride + l] *= proj[l]
 
 
-cdef inline void svd_jacobi(real* a, Py_ssize_t m, Py_ssize_t n, real* u, real* s, real* v,
-                            Py_ssize_t ucols, bint want_uv, Py_ssize_t lanes,
-                            Py_ssize_t stride) noexcept nogil:
-    """One-sided (Hestenes) Jacobi SVD of scaled M×N matrices, M ≥ N.
+cdef inline real jacobi_rotation(real alpha, real beta, real gamma, real tol,
+                                 real* c, real* s) noexcept nogil:
+    """The rotation [[c, s], [−s, c]] that makes columns x, y with ‖x‖² = α,
+    ‖y‖² = β, xᵀy = γ orthogonal; returns t = s/c, 0 where none is needed.
 
-    Rotates column pairs until |aᵢᵀaⱼ| ≤ √M·ε·‖aᵢ‖‖aⱼ‖ for every pair of every
-    lane (LAPACK gesvj's stopping rule, which gives small singular values to
-    high relative accuracy), at most MAX_SWEEPS sweeps.  Lanes that have
-    converged get the identity rotation until the whole block has.
+    None is needed when |γ| ≤ tol·√(αβ) (LAPACK gesvj's test, with tol = √M·ε,
+    which gives small singular values to high relative accuracy), nor for a
+    column with a squared norm below √(smallest normal): with the input scaled
+    to max |aᵢⱼ| ∈ [1, 2) such a column lies far below ε‖A‖, and leaving it
+    alone keeps αβ from underflowing and ζ from overflowing.  Branch-free:
+    both sides of every choice are computed, so neither may overflow.
     """
-    cdef real eps = r_eps(<real>0)
-    cdef real tol = r_sqrt(<real>m) * eps
-    # Columns with a squared norm below √(smallest normal) lie far below ε‖A‖
-    # (the input is scaled to max |aᵢⱼ| ∈ [1, 2)): they are left alone, so that
-    # αβ cannot underflow nor ζ overflow, and their U columns are completed by
-    # orthogonality.
     cdef real negligible = r_sqrt(r_tiny(<real>0))
-    # Beyond this |ζ|, √(1 + ζ²) = |ζ| to working precision.
-    cdef real big_zeta = 1 / r_sqrt(eps)
+    cdef real big_zeta = 1 / r_sqrt(r_eps(<real>0))   # beyond it √(1 + ζ²) = |ζ|
+    cdef bint skip = ((alpha < negligible) | (beta < negligible)
+                      | (r_abs(gamma) <= tol * r_sqrt(alpha * beta)))
+    cdef real zeta = (beta - alpha) / (2 * (1 if skip else gamma))
+    cdef real az = r_abs(zeta)
+    cdef real clamped = az if az < big_zeta else big_zeta
+    cdef real t = (1 / (az + r_sqrt(1 + clamped * clamped)) if az < big_zeta
+                   else <real>0.5 / r_max(az, big_zeta))
+    t = 0 if skip else (-t if zeta < 0 else t)
+    c[0] = 1 / r_sqrt(1 + t * t)
+    s[0] = c[0] * t
+    return t
+
+
+cdef inline void set_identity_lanes(real* v, Py_ssize_t n, Py_ssize_t lanes,
+                                    Py_ssize_t stride) noexcept nogil:
+    cdef Py_ssize_t i, l
+    for i in range(n * n):
+        for l in range(lanes):
+            v[i * stride + l] = 1 if i % (n + 1) == 0 else 0
+
+
+cdef inline void jacobi_sweeps(real* a, Py_ssize_t m, Py_ssize_t n, real* v, bint want_uv,
+                               Py_ssize_t lanes, Py_ssize_t stride) noexcept nogil:
+    """One-sided (Hestenes) Jacobi on scaled M×N matrices, M ≥ N: rotate column
+    pairs until no pair of any lane needs it (jacobi_rotation), at most
+    MAX_SWEEPS sweeps; converged lanes get identity rotations meanwhile."""
+    cdef real tol = r_sqrt(<real>m) * r_eps(<real>0)
     cdef real alpha[BLOCK]
     cdef real beta[BLOCK]
     cdef real gamma[BLOCK]
     cdef real cosine[BLOCK]
     cdef real sine[BLOCK]
-    cdef real inv_norm[BLOCK]
-    cdef unsigned char flag[BLOCK]
-    cdef real completion[MAX_DIM * BLOCK]
-    cdef real x, y, zeta, az, t, c, rotations, missing
-    cdef bint skip
+    cdef real x, y
+    cdef int rotations
     cdef real* ai
     cdef real* aj
     cdef Py_ssize_t sweep, i, j, k, l
-    if want_uv:
-        for i in range(n * n):
-            for l in range(lanes):
-                v[i * stride + l] = 1 if i % (n + 1) == 0 else 0
     for sweep in range(MAX_SWEEPS):
         rotations = 0
         for i in range(n - 1):
@@ -447,27 +462,76 @@ cdef inline void svd_jacobi(real* a, Py_ssize_t m, Py_ssize_t n, real* u, real* 
                         beta[l] += y * y
                         gamma[l] += x * y
                 for l in range(lanes):
-                    skip = ((alpha[l] < negligible) | (beta[l] < negligible)
-                            | (r_abs(gamma[l]) <= tol * r_sqrt(alpha[l] * beta[l])))
-                    zeta = (beta[l] - alpha[l]) / (2 * (1 if skip else gamma[l]))
-                    az = r_abs(zeta)
-                    # Both branches are evaluated (as SIMD selects): clamp so
-                    # that neither overflows nor divides by zero.
-                    c = az if az < big_zeta else big_zeta
-                    t = (1 / (az + r_sqrt(1 + c * c)) if az < big_zeta
-                         else <real>0.5 / r_max(az, big_zeta))
-                    t = 0 if skip else (-t if zeta < 0 else t)
-                    c = 1 / r_sqrt(1 + t * t)
-                    cosine[l] = c
-                    sine[l] = c * t
-                    rotations += 0 if t == 0 else 1
+                    x = jacobi_rotation(alpha[l], beta[l], gamma[l], tol, &cosine[l], &sine[l])
+                    rotations += x != 0
                 rotate_pair(ai, aj, m, cosine, sine, lanes, stride)
                 if want_uv:
                     rotate_pair(v + i * n * stride, v + j * n * stride, n, cosine, sine,
                                 lanes, stride)
         if rotations == 0:
             break
-    # σⱼ = ‖aⱼ‖, sorted descending (a sorting network: the same steps in every lane).
+
+
+cdef inline int rotate_in_registers_3(real* x, real* y, real* vx, real* vy, bint want_uv,
+                                       real tol) noexcept nogil:
+    """One Jacobi rotation of the 3-vectors x, y (and vx, vy); 1 if it rotated."""
+    cdef real c, s, xi, yi
+    cdef real t = jacobi_rotation(x[0] * x[0] + x[1] * x[1] + x[2] * x[2],
+                                  y[0] * y[0] + y[1] * y[1] + y[2] * y[2],
+                                  x[0] * y[0] + x[1] * y[1] + x[2] * y[2], tol, &c, &s)
+    cdef Py_ssize_t k
+    for k in range(3):
+        xi = x[k]
+        yi = y[k]
+        x[k] = c * xi - s * yi
+        y[k] = s * xi + c * yi
+        if want_uv:
+            xi = vx[k]
+            yi = vy[k]
+            vx[k] = c * xi - s * yi
+            vy[k] = s * xi + c * yi
+    return t != 0
+
+
+cdef inline void jacobi_sweeps_3x3(real* a, real* v, bint want_uv, Py_ssize_t lanes,
+                                   Py_ssize_t stride) noexcept nogil:
+    """jacobi_sweeps for 3×3: a whole sweep per lane in registers, one pass over memory."""
+    cdef real tol = r_sqrt(<real>3) * r_eps(<real>0)
+    cdef real col[9]
+    cdef real vcol[9]
+    cdef int rotations
+    cdef Py_ssize_t sweep, i, l
+    for sweep in range(MAX_SWEEPS):
+        rotations = 0
+        for l in range(lanes):
+            for i in range(9):
+                col[i] = a[i * stride + l]
+                vcol[i] = v[i * stride + l] if want_uv else 0
+            rotations += (rotate_in_registers_3(col, col + 3, vcol, vcol + 3, want_uv, tol)
+                          + rotate_in_registers_3(col, col + 6, vcol, vcol + 6, want_uv, tol)
+                          + rotate_in_registers_3(col + 3, col + 6, vcol + 3, vcol + 6,
+                                                  want_uv, tol))
+            for i in range(9):
+                a[i * stride + l] = col[i]
+                if want_uv:
+                    v[i * stride + l] = vcol[i]
+        if rotations == 0:
+            break
+
+
+cdef inline void finish_jacobi(real* a, Py_ssize_t m, Py_ssize_t n, real* u, real* s,
+                               real* v, Py_ssize_t ucols, bint want_uv, Py_ssize_t lanes,
+                               Py_ssize_t stride) noexcept nogil:
+    """From orthogonal columns to the SVD: σⱼ = ‖aⱼ‖ sorted descending (a sorting
+    network, the same steps in every lane), uⱼ = aⱼ/σⱼ, and U completed where a
+    column is negligible (see jacobi_rotation) or the full U wants more."""
+    cdef real negligible = r_sqrt(r_tiny(<real>0))
+    cdef real inv_norm[BLOCK]
+    cdef unsigned char flag[BLOCK]
+    cdef real completion[MAX_DIM * BLOCK]
+    cdef real x = 1
+    cdef int count
+    cdef Py_ssize_t i, j, k, l
     for j in range(n):
         for l in range(lanes):
             s[j * stride + l] = 0
@@ -479,11 +543,11 @@ cdef inline void svd_jacobi(real* a, Py_ssize_t m, Py_ssize_t n, real* u, real* 
             s[j * stride + l] = r_sqrt(s[j * stride + l])
     for i in range(n - 1):
         for j in range(n - 1 - i):
-            rotations = 0
+            count = 0
             for l in range(lanes):
                 flag[l] = s[(j + 1) * stride + l] > s[j * stride + l]
-                rotations += flag[l]
-            if rotations == 0:
+                count += flag[l]
+            if count == 0:
                 continue
             swap_where(s + j * stride, s + (j + 1) * stride, 1, flag, lanes, stride)
             if want_uv:
@@ -492,7 +556,7 @@ cdef inline void svd_jacobi(real* a, Py_ssize_t m, Py_ssize_t n, real* u, real* 
     if not want_uv:
         return
     for j in range(ucols):
-        missing = 0
+        count = 0
         for l in range(lanes):
             if j < n:
                 x = s[j * stride + l]
@@ -500,12 +564,12 @@ cdef inline void svd_jacobi(real* a, Py_ssize_t m, Py_ssize_t n, real* u, real* 
             else:
                 flag[l] = 0
             inv_norm[l] = 1 / (x if flag[l] else 1)
-            missing += 1 - flag[l]
+            count += 1 - flag[l]
         if j < n:
             for k in range(m):
                 for l in range(lanes):
                     u[(j * m + k) * stride + l] = a[(j * m + k) * stride + l] * inv_norm[l]
-        if missing:
+        if count:
             unit_vector_orthogonal_to(u, m, j, lanes, stride, completion)
             for k in range(m):
                 for l in range(lanes):
@@ -533,11 +597,16 @@ cdef inline bint svd_lanes(real* a, Py_ssize_t m, Py_ssize_t n, real* u, real* s
         svd_gram_2x2(a, u, s, v, lanes, stride)
     elif kernel == KERNEL_GRAM_3X2:
         svd_gram_3x2(a, u, s, v, ucols, lanes, stride)
-    elif kernel == KERNEL_JACOBI_3X3:
-        # The fixed size lets the compiler unroll every loop of the general kernel.
-        svd_jacobi(a, 3, 3, u, s, v, ucols, want_uv, lanes, stride)
     else:
-        svd_jacobi(a, m, n, u, s, v, ucols, want_uv, lanes, stride)
+        if want_uv:
+            set_identity_lanes(v, n, lanes, stride)
+        if kernel == KERNEL_JACOBI_3X3:
+            jacobi_sweeps_3x3(a, v, want_uv, lanes, stride)
+            # The fixed size lets the compiler unroll every loop.
+            finish_jacobi(a, 3, 3, u, s, v, ucols, want_uv, lanes, stride)
+        else:
+            jacobi_sweeps(a, m, n, v, want_uv, lanes, stride)
+            finish_jacobi(a, m, n, u, s, v, ucols, want_uv, lanes, stride)
     for i in range(n):
         for l in range(lanes):
             s[i * stride + l] = (s[i * stride + l] * up1[l]) * up2[l]

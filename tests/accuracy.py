@@ -16,6 +16,10 @@ CLOSED_FORM_FACTOR = 20
 JACOBI_FACTOR_PER_DIM = 10
 # The smallest singular value, relative to itself (LAPACK only gets ε·σ₁ absolute).
 SMALLEST_SIGMA_RELATIVE_FACTOR = 1000
+# Graded matrices A = B·D (B well conditioned, D diagonal, any grading): one-sided
+# Jacobi gets every σ to relative accuracy ~ε·κ(B) (Demmel & Veselić 1992); the
+# bar is this factor times ε·κ(B), see graded_relative_tolerance.
+GRADED_RELATIVE_FACTOR = 1000
 
 
 def eps(dtype):
@@ -27,6 +31,11 @@ def tolerance(dtype, m, n):
     if (max(m, n), min(m, n)) in ((2, 2), (3, 2)):
         return CLOSED_FORM_FACTOR * eps(dtype)
     return JACOBI_FACTOR_PER_DIM * max(m, n) * eps(dtype)
+
+
+def graded_relative_tolerance(dtype, kappa_b):
+    """Relative bar |σ̂ − σ|/σ for every σ of A = B·D, with κ(B) the 2-norm condition of B."""
+    return GRADED_RELATIVE_FACTOR * kappa_b * eps(dtype)
 
 
 def _ld(x):
