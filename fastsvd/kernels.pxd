@@ -31,6 +31,8 @@ cdef enum:
     MAX_DIM = 32
     # Jacobi sweeps never exceed this, so no input can make a call run unbounded.
     MAX_SWEEPS = 30
+    # Nor rescaling levels for singular values below √(smallest normal)·‖A‖.
+    MAX_LEVELS = 64
     # Matrices per SIMD block: one AVX-512 vector of float32, two of float64.
     BLOCK = 16
 
@@ -126,10 +128,10 @@ cdef inline void gram_rotation(real p, real q, real r, real* c, real* s) noexcep
     cdef real y = q if upper else h - half
     cdef real big = r_max(r_abs(x), r_abs(y))
     cdef bint degenerate = big == 0
-    cdef real inv_big = 1 / (1 if degenerate else big)
-    cdef real inv_norm
-    x = 1 if degenerate else x * inv_big
-    y = y * inv_big
+    cdef real down, up1, up2, inv_norm
+    power_of_two_scale(big, &down, &up1, &up2)     # 1/big overflows for a subnormal big
+    x = 1 if degenerate else x * down
+    y = y * down
     inv_norm = 1 / r_sqrt(x * x + y * y)
     c[0] = x * inv_norm
     s[0] = y * inv_norm
@@ -152,22 +154,39 @@ cdef inline void unit_normal_to(real x, real y, real z, real* w) noexcept nogil:
 
 # ---------------------------------------------------------------- scaling
 
+cdef inline void power_of_two_scale(real big, real* down, real* up1, real* up2) noexcept nogil:
+    """down = 2^−e and up1·up2 = 2^e, with e the exponent that puts big·down in
+    [1, 2) (for a zero or subnormal big, the smallest normal exponent).  Powers
+    of two scale exactly; the way back takes two factors since 2^e may overflow."""
+    cdef int64_t e, half
+    if real is float:
+        e = min(max(<int64_t>fastsvd_biased_exponentf(big) - 127, -126), 127)
+        half = e // 2
+        down[0] = fastsvd_pow2f(<int32_t>(-half)) * fastsvd_pow2f(<int32_t>(half - e))
+        up1[0] = fastsvd_pow2f(<int32_t>half)
+        up2[0] = fastsvd_pow2f(<int32_t>(e - half))
+    else:
+        e = min(max(fastsvd_biased_exponent(big) - 1023, -1022), 1023)
+        half = e // 2
+        down[0] = fastsvd_pow2(-half) * fastsvd_pow2(half - e)
+        up1[0] = fastsvd_pow2(half)
+        up2[0] = fastsvd_pow2(e - half)
+
+
 cdef inline bint scale_lanes(real* a, Py_ssize_t entries, Py_ssize_t lanes, Py_ssize_t stride,
                              real* up1, real* up2) noexcept nogil:
     """Scale each matrix by a power of two (exactly) so its largest |entry| is in [1, 2).
 
     Squares and products of the scaled entries neither overflow nor lose the
-    small ones, whatever the input's magnitude.  up1·up2 = the factor back (two
-    factors, since 2^e alone may overflow); up1 is NaN for a matrix holding NaN
-    or Inf, whose entries are zeroed so that the kernel stays finite.
-    Returns whether every matrix was finite.
+    small ones, whatever the input's magnitude.  up1·up2 = the factor back;
+    up1 is NaN for a matrix holding NaN or Inf, whose entries are zeroed so
+    that the kernel stays finite.  Returns whether every matrix was finite.
     """
     cdef real big[BLOCK]
     cdef real down[BLOCK]
     cdef real bad[BLOCK]
     cdef real x, huge = r_huge(<real>0)
     cdef Py_ssize_t i, l
-    cdef int64_t e, half
     cdef int any_bad = 0
     for l in range(lanes):
         big[l] = 0
@@ -178,20 +197,8 @@ cdef inline bint scale_lanes(real* a, Py_ssize_t entries, Py_ssize_t lanes, Py_s
             big[l] = r_max(x, big[l])
             bad[l] += 0 if x <= huge else 1      # NaN compares false
     for l in range(lanes):
-        if real is float:
-            e = fastsvd_biased_exponentf(big[l]) - 127
-            e = min(max(e, -126), 127)
-            half = e // 2
-            down[l] = fastsvd_pow2f(<int32_t>(-half)) * fastsvd_pow2f(<int32_t>(half - e))
-            up1[l] = fastsvd_pow2f(<int32_t>half) if bad[l] == 0 else NAN
-            up2[l] = fastsvd_pow2f(<int32_t>(e - half))
-        else:
-            e = fastsvd_biased_exponent(big[l]) - 1023
-            e = min(max(e, -1022), 1023)
-            half = e // 2
-            down[l] = fastsvd_pow2(-half) * fastsvd_pow2(half - e)
-            up1[l] = fastsvd_pow2(half) if bad[l] == 0 else NAN
-            up2[l] = fastsvd_pow2(e - half)
+        power_of_two_scale(big[l], &down[l], &up1[l], &up2[l])
+        up1[l] = up1[l] if bad[l] == 0 else NAN
         any_bad += bad[l] != 0
     for i in range(entries):
         for l in range(lanes):
@@ -249,7 +256,7 @@ cdef inline void svd_gram_3x2(real* a, real* u, real* s, real* v, Py_ssize_t uco
     is ever divided by a small σ₂.
     """
     cdef real x0, x1, x2, y0, y1, y2, c, sn, w0, w1, w2, sigma1, inv
-    cdef real n0, n1, n2, nbig, inv_nbig, nnorm, inv_nnorm
+    cdef real n0, n1, n2, nbig, nnorm, inv_nnorm, down, up1, up2
     cdef real p0, p1, p2
     cdef real alt[3]
     cdef bint zero, rank_one
@@ -278,10 +285,10 @@ cdef inline void svd_gram_3x2(real* a, real* u, real* s, real* v, Py_ssize_t uco
         n2 = det2(x0, x1, y0, y1)
         nbig = r_max(r_abs(n0), r_max(r_abs(n1), r_abs(n2)))
         rank_one = nbig == 0
-        inv_nbig = 1 / (1 if rank_one else nbig)
-        n0 = n0 * inv_nbig
-        n1 = n1 * inv_nbig
-        n2 = n2 * inv_nbig
+        power_of_two_scale(nbig, &down, &up1, &up2)   # 1/nbig overflows for a subnormal nbig
+        n0 = n0 * down
+        n1 = n1 * down
+        n2 = n2 * down
         nnorm = r_sqrt(n0 * n0 + n1 * n1 + n2 * n2)
         inv_nnorm = 1 / (1 if rank_one else nnorm)
         unit_normal_to(w0, w1, w2, alt)
@@ -293,7 +300,7 @@ cdef inline void svd_gram_3x2(real* a, real* u, real* s, real* v, Py_ssize_t uco
         p1 = n2 * w0 - n0 * w2
         p2 = n0 * w1 - n1 * w0
         s[l] = sigma1
-        s[stride + l] = 0 if rank_one else min(nbig * nnorm * inv, sigma1)
+        s[stride + l] = 0 if rank_one else min(((nnorm * up1) * up2) * inv, sigma1)
         v[l] = c
         v[stride + l] = sn
         v[2 * stride + l] = -sn
@@ -428,11 +435,12 @@ cdef inline void set_identity_lanes(real* v, Py_ssize_t n, Py_ssize_t lanes,
             v[i * stride + l] = 1 if i % (n + 1) == 0 else 0
 
 
-cdef inline void jacobi_sweeps(real* a, Py_ssize_t m, Py_ssize_t n, real* v, bint want_uv,
-                               Py_ssize_t lanes, Py_ssize_t stride) noexcept nogil:
+cdef inline void jacobi_sweeps(real* a, Py_ssize_t m, Py_ssize_t n, real* v, Py_ssize_t vlen,
+                               bint want_uv, Py_ssize_t lanes, Py_ssize_t stride) noexcept nogil:
     """One-sided (Hestenes) Jacobi on scaled M×N matrices, M ≥ N: rotate column
     pairs until no pair of any lane needs it (jacobi_rotation), at most
-    MAX_SWEEPS sweeps; converged lanes get identity rotations meanwhile."""
+    MAX_SWEEPS sweeps; converged lanes get identity rotations meanwhile.  The
+    columns of v (of length vlen) are rotated alongside."""
     cdef real tol = r_sqrt(<real>m) * r_eps(<real>0)
     cdef real alpha[BLOCK]
     cdef real beta[BLOCK]
@@ -466,8 +474,8 @@ cdef inline void jacobi_sweeps(real* a, Py_ssize_t m, Py_ssize_t n, real* v, bin
                     rotations += x != 0
                 rotate_pair(ai, aj, m, cosine, sine, lanes, stride)
                 if want_uv:
-                    rotate_pair(v + i * n * stride, v + j * n * stride, n, cosine, sine,
-                                lanes, stride)
+                    rotate_pair(v + i * vlen * stride, v + j * vlen * stride, vlen, cosine,
+                                sine, lanes, stride)
         if rotations == 0:
             break
 
@@ -519,28 +527,160 @@ cdef inline void jacobi_sweeps_3x3(real* a, real* v, bint want_uv, Py_ssize_t la
             break
 
 
+cdef inline void column_norms(const real* x, Py_ssize_t m, real* norm, Py_ssize_t lanes,
+                              Py_ssize_t stride) noexcept nogil:
+    """norm[l] = ‖x‖ per lane, scaled by a power of two so no square underflows."""
+    cdef real big[BLOCK]
+    cdef real down[BLOCK]
+    cdef real up1[BLOCK]
+    cdef real up2[BLOCK]
+    cdef real y
+    cdef Py_ssize_t k, l
+    for l in range(lanes):
+        big[l] = 0
+        norm[l] = 0
+    for k in range(m):
+        for l in range(lanes):
+            big[l] = r_max(big[l], r_abs(x[k * stride + l]))
+    for l in range(lanes):
+        power_of_two_scale(big[l], &down[l], &up1[l], &up2[l])
+    for k in range(m):
+        for l in range(lanes):
+            y = x[k * stride + l] * down[l]
+            norm[l] += y * y
+    for l in range(lanes):
+        norm[l] = (r_sqrt(norm[l]) * up1[l]) * up2[l]
+
+
+cdef inline real column_dot(const real* x, const real* y, Py_ssize_t m,
+                            Py_ssize_t stride) noexcept nogil:
+    cdef real acc = 0
+    cdef Py_ssize_t k
+    for k in range(m):
+        acc += x[k * stride] * y[k * stride]
+    return acc
+
+
+cdef inline void find_small_columns(const real* a, Py_ssize_t m, Py_ssize_t n,
+                                    unsigned char* flag, Py_ssize_t lanes,
+                                    Py_ssize_t stride) noexcept nogil:
+    """flag[l]: matrix l has a nonzero column the sweeps left alone as negligible."""
+    cdef real negligible = r_sqrt(r_tiny(<real>0))
+    cdef real alpha[BLOCK]
+    cdef real big[BLOCK]
+    cdef real x
+    cdef Py_ssize_t j, k, l
+    for l in range(lanes):
+        flag[l] = 0
+    for j in range(n):
+        for l in range(lanes):
+            alpha[l] = 0
+            big[l] = 0
+        for k in range(m):
+            for l in range(lanes):
+                x = a[(j * m + k) * stride + l]
+                alpha[l] += x * x
+                big[l] = r_max(big[l], r_abs(x))
+        for l in range(lanes):
+            flag[l] |= (alpha[l] < negligible) & (big[l] > 0)
+
+
+cdef inline Py_ssize_t move_large_columns_first(real* a, Py_ssize_t m, Py_ssize_t first,
+                                                Py_ssize_t n, real* v, Py_ssize_t vlen,
+                                                bint want_uv, Py_ssize_t stride) noexcept nogil:
+    """Reorder columns first … n−1 of one matrix (and of v) so those with
+    ‖aⱼ‖² ≥ √(smallest normal) come first; return where the others start."""
+    cdef real negligible = r_sqrt(r_tiny(<real>0))
+    cdef unsigned char one = 1
+    cdef Py_ssize_t j, end = first
+    for j in range(first, n):
+        if column_dot(a + j * m * stride, a + j * m * stride, m, stride) >= negligible:
+            if j != end:
+                swap_where(a + j * m * stride, a + end * m * stride, m, &one, 1, stride)
+                if want_uv:
+                    swap_where(v + j * vlen * stride, v + end * vlen * stride, vlen, &one, 1,
+                               stride)
+            end += 1
+    return end
+
+
+cdef inline void refine_small_columns(real* a, Py_ssize_t m, Py_ssize_t n, real* v,
+                                      bint want_uv, Py_ssize_t stride) noexcept nogil:
+    """Finish, in one matrix, the columns the sweeps left alone as negligible.
+
+    They lie far below ε‖A‖, but their singular values deserve full relative
+    accuracy all the same.  Level by level: scale the unfinished columns up by
+    a power of two, drop their components along the finished ones (a backward
+    error smaller than themselves, and to first order no change to their
+    singular values: those are the Schur complement's), sweep them among
+    themselves, scale back.  A column that lay in the finished columns' span
+    is zeroed, and so are columns still unfinished after MAX_LEVELS (a
+    backward error below ε‖A‖ by far), so that U is completed there.
+    """
+    cdef real q[MAX_DIM]
+    cdef real before[MAX_DIM]
+    cdef real big, down, up1, up2, norm, proj
+    cdef Py_ssize_t done, finished, level, repeat, c, j, k
+    done = move_large_columns_first(a, m, 0, n, v, n, want_uv, stride)
+    for level in range(MAX_LEVELS):
+        big = 0
+        for j in range(done, n):
+            for k in range(m):
+                big = r_max(big, r_abs(a[(j * m + k) * stride]))
+        if big == 0:
+            return
+        power_of_two_scale(big, &down, &up1, &up2)
+        for j in range(done, n):
+            for k in range(m):
+                a[(j * m + k) * stride] *= down
+        for j in range(done, n):
+            column_norms(a + j * m * stride, m, &before[j], 1, stride)
+        for repeat in range(2):     # Gram–Schmidt twice is enough
+            for c in range(done):
+                column_norms(a + c * m * stride, m, &norm, 1, stride)
+                for k in range(m):
+                    q[k] = a[(c * m + k) * stride] / norm
+                for j in range(done, n):
+                    proj = 0
+                    for k in range(m):
+                        proj += q[k] * a[(j * m + k) * stride]
+                    for k in range(m):
+                        a[(j * m + k) * stride] -= proj * q[k]
+        for j in range(done, n):
+            # What is left of a column that lay in the finished columns' span
+            # is rounding error (along them, even): it is zero.
+            column_norms(a + j * m * stride, m, &norm, 1, stride)
+            if norm <= m * r_eps(norm) * before[j]:
+                for k in range(m):
+                    a[(j * m + k) * stride] = 0
+        jacobi_sweeps(a + done * m * stride, m, n - done, v + done * n * stride, n, want_uv,
+                      1, stride)
+        finished = move_large_columns_first(a, m, done, n, v, n, want_uv, stride)
+        for j in range(done, n):
+            for k in range(m):
+                a[(j * m + k) * stride] = (a[(j * m + k) * stride] * up1) * up2
+        done = finished
+        if done == n:
+            return
+    for j in range(done, n):
+        for k in range(m):
+            a[(j * m + k) * stride] = 0
+
+
 cdef inline void finish_jacobi(real* a, Py_ssize_t m, Py_ssize_t n, real* u, real* s,
                                real* v, Py_ssize_t ucols, bint want_uv, Py_ssize_t lanes,
                                Py_ssize_t stride) noexcept nogil:
     """From orthogonal columns to the SVD: σⱼ = ‖aⱼ‖ sorted descending (a sorting
     network, the same steps in every lane), uⱼ = aⱼ/σⱼ, and U completed where a
-    column is negligible (see jacobi_rotation) or the full U wants more."""
-    cdef real negligible = r_sqrt(r_tiny(<real>0))
-    cdef real inv_norm[BLOCK]
+    column is zero or the full U wants more."""
+    cdef real norm[BLOCK]
     cdef unsigned char flag[BLOCK]
     cdef real completion[MAX_DIM * BLOCK]
     cdef real x = 1
     cdef int count
     cdef Py_ssize_t i, j, k, l
     for j in range(n):
-        for l in range(lanes):
-            s[j * stride + l] = 0
-        for k in range(m):
-            for l in range(lanes):
-                x = a[(j * m + k) * stride + l]
-                s[j * stride + l] += x * x
-        for l in range(lanes):
-            s[j * stride + l] = r_sqrt(s[j * stride + l])
+        column_norms(a + j * m * stride, m, s + j * stride, lanes, stride)
     for i in range(n - 1):
         for j in range(n - 1 - i):
             count = 0
@@ -560,15 +700,15 @@ cdef inline void finish_jacobi(real* a, Py_ssize_t m, Py_ssize_t n, real* u, rea
         for l in range(lanes):
             if j < n:
                 x = s[j * stride + l]
-                flag[l] = x * x >= negligible
+                flag[l] = x > 0
             else:
                 flag[l] = 0
-            inv_norm[l] = 1 / (x if flag[l] else 1)
+            norm[l] = x if flag[l] else 1
             count += 1 - flag[l]
-        if j < n:
+        if j < n:    # a division: 1/σⱼ overflows for a subnormal σⱼ
             for k in range(m):
                 for l in range(lanes):
-                    u[(j * m + k) * stride + l] = a[(j * m + k) * stride + l] * inv_norm[l]
+                    u[(j * m + k) * stride + l] = a[(j * m + k) * stride + l] / norm[l]
         if count:
             unit_vector_orthogonal_to(u, m, j, lanes, stride, completion)
             for k in range(m):
@@ -590,6 +730,7 @@ cdef inline bint svd_lanes(real* a, Py_ssize_t m, Py_ssize_t n, real* u, real* s
     """
     cdef real up1[BLOCK]
     cdef real up2[BLOCK]
+    cdef unsigned char small[BLOCK]
     cdef KernelId kernel = kernel_for_shape(m, n)
     cdef bint finite = scale_lanes(a, m * n, lanes, stride, up1, up2)
     cdef Py_ssize_t i, l
@@ -602,10 +743,16 @@ cdef inline bint svd_lanes(real* a, Py_ssize_t m, Py_ssize_t n, real* u, real* s
             set_identity_lanes(v, n, lanes, stride)
         if kernel == KERNEL_JACOBI_3X3:
             jacobi_sweeps_3x3(a, v, want_uv, lanes, stride)
+        else:
+            jacobi_sweeps(a, m, n, v, n, want_uv, lanes, stride)
+        find_small_columns(a, m, n, small, lanes, stride)
+        for l in range(lanes):
+            if small[l]:    # rare: one matrix at a time
+                refine_small_columns(a + l, m, n, v + l, want_uv, stride)
+        if kernel == KERNEL_JACOBI_3X3:
             # The fixed size lets the compiler unroll every loop.
             finish_jacobi(a, 3, 3, u, s, v, ucols, want_uv, lanes, stride)
         else:
-            jacobi_sweeps(a, m, n, v, want_uv, lanes, stride)
             finish_jacobi(a, m, n, u, s, v, ucols, want_uv, lanes, stride)
     for i in range(n):
         for l in range(lanes):
