@@ -604,6 +604,26 @@ cdef inline Py_ssize_t move_large_columns_first(real* a, Py_ssize_t m, Py_ssize_
     return end
 
 
+cdef inline void project_out_columns(real* a, Py_ssize_t m, Py_ssize_t done, Py_ssize_t n,
+                                     Py_ssize_t stride) noexcept nogil:
+    """Columns done … n−1 of one matrix ← their part orthogonal to columns 0 … done−1
+    (which are orthogonal to each other): Gram–Schmidt twice, which is enough."""
+    cdef real q[MAX_DIM]
+    cdef real norm, proj
+    cdef Py_ssize_t repeat, c, j, k
+    for repeat in range(2):
+        for c in range(done):
+            column_norms(a + c * m * stride, m, &norm, 1, stride)
+            for k in range(m):
+                q[k] = a[(c * m + k) * stride] / norm
+            for j in range(done, n):
+                proj = 0
+                for k in range(m):
+                    proj += q[k] * a[(j * m + k) * stride]
+                for k in range(m):
+                    a[(j * m + k) * stride] -= proj * q[k]
+
+
 cdef inline void refine_small_columns(real* a, Py_ssize_t m, Py_ssize_t n, real* v,
                                       bint want_uv, Py_ssize_t stride) noexcept nogil:
     """Finish, in one matrix, the columns the sweeps left alone as negligible.
@@ -617,10 +637,9 @@ cdef inline void refine_small_columns(real* a, Py_ssize_t m, Py_ssize_t n, real*
     is zeroed, and so are columns still unfinished after MAX_LEVELS (a
     backward error below ε‖A‖ by far), so that U is completed there.
     """
-    cdef real q[MAX_DIM]
     cdef real before[MAX_DIM]
-    cdef real big, down, up1, up2, norm, proj
-    cdef Py_ssize_t done, finished, level, repeat, c, j, k
+    cdef real big, down, up1, up2, norm
+    cdef Py_ssize_t done, finished, level, j, k
     done = move_large_columns_first(a, m, 0, n, v, n, want_uv, stride)
     for level in range(MAX_LEVELS):
         big = 0
@@ -635,17 +654,7 @@ cdef inline void refine_small_columns(real* a, Py_ssize_t m, Py_ssize_t n, real*
                 a[(j * m + k) * stride] *= down
         for j in range(done, n):
             column_norms(a + j * m * stride, m, &before[j], 1, stride)
-        for repeat in range(2):     # Gram–Schmidt twice is enough
-            for c in range(done):
-                column_norms(a + c * m * stride, m, &norm, 1, stride)
-                for k in range(m):
-                    q[k] = a[(c * m + k) * stride] / norm
-                for j in range(done, n):
-                    proj = 0
-                    for k in range(m):
-                        proj += q[k] * a[(j * m + k) * stride]
-                    for k in range(m):
-                        a[(j * m + k) * stride] -= proj * q[k]
+        project_out_columns(a, m, done, n, stride)
         for j in range(done, n):
             # What is left of a column that lay in the finished columns' span
             # is rounding error (along them, even): it is zero.
@@ -655,6 +664,9 @@ cdef inline void refine_small_columns(real* a, Py_ssize_t m, Py_ssize_t n, real*
                     a[(j * m + k) * stride] = 0
         jacobi_sweeps(a + done * m * stride, m, n - done, v + done * n * stride, n, want_uv,
                       1, stride)
+        # The sweeps' results are orthogonal to the finished columns only up to
+        # ε times the largest of them: again, for the small ones among them.
+        project_out_columns(a, m, done, n, stride)
         finished = move_large_columns_first(a, m, done, n, v, n, want_uv, stride)
         for j in range(done, n):
             for k in range(m):
