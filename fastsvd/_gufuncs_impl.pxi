@@ -35,23 +35,32 @@ cdef enum Mode:
     TRANSPOSED = 4
 
 
-cdef inline void gather(const char* src, npy_intp row_step, npy_intp col_step,
-                        Py_ssize_t rows, Py_ssize_t cols, real* dst) noexcept nogil:
-    """Lane 0 of dst (SoA, stride BLOCK) ← the strided rows×cols matrix at src."""
-    cdef Py_ssize_t i, j
+cdef inline void gather(const char* src, npy_intp outer, npy_intp row_step,
+                        npy_intp col_step, Py_ssize_t rows, Py_ssize_t cols,
+                        Py_ssize_t lanes, real* dst) noexcept nogil:
+    """dst (SoA, stride BLOCK) ← `lanes` strided rows×cols matrices from src,
+    `outer` bytes apart: lanes innermost, so that it vectorises (gathers)."""
+    cdef Py_ssize_t i, j, l
+    cdef const char* entry
     for j in range(cols):
         for i in range(rows):
-            dst[(j * rows + i) * BLOCK] = (<const real*>(src + i * row_step + j * col_step))[0]
+            entry = src + i * row_step + j * col_step
+            for l in range(lanes):
+                dst[(j * rows + i) * BLOCK + l] = (<const real*>(entry + l * outer))[0]
 
 
 cdef inline void scatter_columns(const real* src, Py_ssize_t length, Py_ssize_t count,
-                                 char* dst, npy_intp elem_step,
-                                 npy_intp vector_step) noexcept nogil:
-    """Write `count` vectors of `length` from lane 0 of src (SoA) to strided dst."""
-    cdef Py_ssize_t i, j
+                                 Py_ssize_t lanes, char* dst, npy_intp outer,
+                                 npy_intp elem_step, npy_intp vector_step) noexcept nogil:
+    """Write `count` vectors of `length` per lane from src (SoA) to `lanes`
+    strided destinations `outer` bytes apart (vectorises as scatters)."""
+    cdef Py_ssize_t i, j, l
+    cdef char* entry
     for j in range(count):
         for i in range(length):
-            (<real*>(dst + i * elem_step + j * vector_step))[0] = src[(j * length + i) * BLOCK]
+            entry = dst + i * elem_step + j * vector_step
+            for l in range(lanes):
+                (<real*>(entry + l * outer))[0] = src[(j * length + i) * BLOCK + l]
 
 
 cdef inline void fill_strided(char* dst, Py_ssize_t length, Py_ssize_t count,
@@ -137,8 +146,7 @@ cdef inline void svd_loop(char** args, npy_intp* dimensions, npy_intp* steps,
     start = 0
     while start < count:
         lanes = min(BLOCK, count - start)
-        for k in range(lanes):
-            gather(args[0] + (start + k) * a_outer, a_row, a_col, m, n, a + k)
+        gather(args[0] + start * a_outer, a_outer, a_row, a_col, m, n, lanes, a)
         # Full blocks with a constant lane count (fully vectorised); the last,
         # partial block with as many lanes as it has matrices.
         if lanes == BLOCK:
@@ -146,13 +154,12 @@ cdef inline void svd_loop(char** args, npy_intp* dimensions, npy_intp* steps,
         else:
             finite = svd_lanes(a, m, n, u, s, v, ucols, want_uv, lanes, BLOCK)
         all_finite = all_finite and finite
-        for k in range(lanes):
-            scatter_columns(s + k, n, 1, s_out + (start + k) * s_outer, s_step, 0)
-            if want_uv:
-                scatter_columns(u + k, m, ucols, u_out + (start + k) * u_outer,
-                                u_elem, u_vector)
-                scatter_columns(v + k, n, n, v_out + (start + k) * v_outer,
-                                v_elem, v_vector)
+        scatter_columns(s, n, 1, lanes, s_out + start * s_outer, s_outer, s_step, 0)
+        if want_uv:
+            scatter_columns(u, m, ucols, lanes, u_out + start * u_outer, u_outer,
+                            u_elem, u_vector)
+            scatter_columns(v, n, n, lanes, v_out + start * v_outer, v_outer,
+                            v_elem, v_vector)
         start += BLOCK
     free(a)
     if not all_finite:

@@ -139,13 +139,16 @@ cdef inline void gram_rotation(real p, real q, real r, real* c, real* s) noexcep
 
 cdef inline void unit_normal_to(real x, real y, real z, real* w) noexcept nogil:
     """w: a unit 3-vector orthogonal to the unit 3-vector (x, y, z)."""
-    # Cross it with the axis it is least aligned with: nothing cancels.
+    # Cross it with the axis it is least aligned with: nothing cancels.  The
+    # choice is made by 0/1 weights, not branches, so that loops vectorise.
     cdef real ax = r_abs(x), ay = r_abs(y), az = r_abs(z)
-    cdef bint use_x = (ax <= ay) & (ax <= az)
-    cdef bint use_y = (not use_x) & (ay <= az)
-    cdef real w0 = 0 if use_x else (-z if use_y else y)
-    cdef real w1 = z if use_x else (0 if use_y else -x)
-    cdef real w2 = -y if use_x else (x if use_y else 0)
+    cdef real use_x = 1 if (ax <= ay) & (ax <= az) else 0
+    cdef real use_y = (1 - use_x) * (1 if ay <= az else 0)
+    cdef real use_z = 1 - use_x - use_y
+    # u × e_x = (0, z, −y), u × e_y = (−z, 0, x), u × e_z = (y, −x, 0):
+    cdef real w0 = use_z * y - use_y * z
+    cdef real w1 = use_x * z - use_z * x
+    cdef real w2 = use_y * x - use_x * y
     cdef real inv_norm = 1 / r_sqrt(w0 * w0 + w1 * w1 + w2 * w2)
     w[0] = w0 * inv_norm
     w[1] = w1 * inv_norm
@@ -311,10 +314,16 @@ cdef inline void svd_gram_3x2(real* a, real* u, real* s, real* v, Py_ssize_t uco
         u[3 * stride + l] = n0 if rank_one else p0
         u[4 * stride + l] = n1 if rank_one else p1
         u[5 * stride + l] = n2 if rank_one else p2
-        if ucols == 3:
-            u[6 * stride + l] = -p0 if rank_one else n0
-            u[7 * stride + l] = -p1 if rank_one else n1
-            u[8 * stride + l] = -p2 if rank_one else n2
+        # u₃ goes where a was (no longer needed): a branch on ucols here would
+        # keep the loop from vectorising.
+        a[l] = -p0 if rank_one else n0
+        a[stride + l] = -p1 if rank_one else n1
+        a[2 * stride + l] = -p2 if rank_one else n2
+    if ucols == 3:
+        for l in range(lanes):
+            u[6 * stride + l] = a[l]
+            u[7 * stride + l] = a[stride + l]
+            u[8 * stride + l] = a[2 * stride + l]
 
 
 # ---------------------------------------------------------------- Jacobi
@@ -403,28 +412,37 @@ cdef inline void unit_vector_orthogonal_to(const real* q, Py_ssize_t m, Py_ssize
 cdef inline real jacobi_rotation(real alpha, real beta, real gamma, real tol,
                                  real* c, real* s) noexcept nogil:
     """The rotation [[c, s], [−s, c]] that makes columns x, y with ‖x‖² = α,
-    ‖y‖² = β, xᵀy = γ orthogonal; returns t = s/c, 0 where none is needed.
+    ‖y‖² = β, xᵀy = γ orthogonal: tan θ = t, the smaller root of
+    t² + 2ζt − 1 = 0, ζ = (β − α)/2γ.  Returns s, 0 where no rotation is needed.
 
-    None is needed when |γ| ≤ tol·√(αβ) (LAPACK gesvj's test, with tol = √M·ε,
+    None is needed when γ² ≤ tol²·αβ (LAPACK gesvj's test, with tol = √M·ε,
     which gives small singular values to high relative accuracy), nor for a
     column with a squared norm below √(smallest normal): with the input scaled
-    to max |aᵢⱼ| ∈ [1, 2) such a column lies far below ε‖A‖, and leaving it
-    alone keeps αβ from underflowing and ζ from overflowing.  Branch-free:
-    both sides of every choice are computed, so neither may overflow.
+    to max |aᵢⱼ| ∈ [1, 2) such a column lies far below ε‖A‖ (refine_small_columns
+    finishes it).  With d = β − α, r = √(d² + 4γ²) and w = |d| + r:
+    t = 2γ·sign(d)/w, c = w/√(2rw), s = 2γ·sign(d)/√(2rw), which takes two
+    square roots and one division (the slow instructions) and never cancels;
+    d and γ are first scaled by a power of two so nothing over- or underflows.
     """
     cdef real negligible = r_sqrt(r_tiny(<real>0))
-    cdef real big_zeta = 1 / r_sqrt(r_eps(<real>0))   # beyond it √(1 + ζ²) = |ζ|
-    cdef bint skip = ((alpha < negligible) | (beta < negligible)
-                      | (r_abs(gamma) <= tol * r_sqrt(alpha * beta)))
-    cdef real zeta = (beta - alpha) / (2 * (1 if skip else gamma))
-    cdef real az = r_abs(zeta)
-    cdef real clamped = az if az < big_zeta else big_zeta
-    cdef real t = (1 / (az + r_sqrt(1 + clamped * clamped)) if az < big_zeta
-                   else <real>0.5 / r_max(az, big_zeta))
-    t = 0 if skip else (-t if zeta < 0 else t)
-    c[0] = 1 / r_sqrt(1 + t * t)
-    s[0] = c[0] * t
-    return t
+    cdef real down, up1, up2, d, g, r, w, q
+    cdef bint skip
+    # Scaled, the test's squares stay normal numbers (subnormal ones would
+    # make it inexact); the larger of α, β becomes 1 ≤ α·2⁻ᵉ < 2.
+    power_of_two_scale(r_max(alpha, beta), &down, &up1, &up2)
+    alpha = alpha * down
+    beta = beta * down
+    gamma = gamma * down
+    skip = ((alpha < negligible * down) | (beta < negligible * down)
+            | (gamma * gamma <= (tol * tol) * (alpha * beta)))
+    d = 1 if skip else beta - alpha     # skip: c = 1, s = 0 exactly
+    g = 0 if skip else gamma
+    r = r_sqrt(d * d + 4 * g * g)
+    w = r_abs(d) + r
+    q = 1 / r_sqrt(2 * r * w)
+    c[0] = w * q
+    s[0] = 2 * g * q if d >= 0 else -2 * g * q
+    return s[0]
 
 
 cdef inline void set_identity_lanes(real* v, Py_ssize_t n, Py_ssize_t lanes,
@@ -686,6 +704,8 @@ cdef inline void finish_jacobi(real* a, Py_ssize_t m, Py_ssize_t n, real* u, rea
     network, the same steps in every lane), uⱼ = aⱼ/σⱼ, and U completed where a
     column is zero or the full U wants more."""
     cdef real norm[BLOCK]
+    cdef real down[BLOCK]
+    cdef real up1, up2
     cdef unsigned char flag[BLOCK]
     cdef real completion[MAX_DIM * BLOCK]
     cdef real x = 1
@@ -715,12 +735,15 @@ cdef inline void finish_jacobi(real* a, Py_ssize_t m, Py_ssize_t n, real* u, rea
                 flag[l] = x > 0
             else:
                 flag[l] = 0
-            norm[l] = x if flag[l] else 1
+            # uⱼ = (aⱼ·2⁻ᵉ)·(1/(σⱼ·2⁻ᵉ)): one division, and 1/σⱼ itself would
+            # overflow for a subnormal σⱼ.
+            power_of_two_scale(x if flag[l] else 1, &down[l], &up1, &up2)
+            norm[l] = 1 / ((x if flag[l] else 1) * down[l])
             count += 1 - flag[l]
-        if j < n:    # a division: 1/σⱼ overflows for a subnormal σⱼ
+        if j < n:
             for k in range(m):
                 for l in range(lanes):
-                    u[(j * m + k) * stride + l] = a[(j * m + k) * stride + l] / norm[l]
+                    u[(j * m + k) * stride + l] = (a[(j * m + k) * stride + l] * down[l]) * norm[l]
         if count:
             unit_vector_orthogonal_to(u, m, j, lanes, stride, completion)
             for k in range(m):
