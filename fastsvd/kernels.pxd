@@ -12,7 +12,7 @@ Outputs, in the same layout: ``u`` (M×ucols; ucols = N for the thin U, M for
 the full one), ``s`` (N values, descending) and ``v`` (N×N, the right singular
 vectors as columns), so that A = U·diag(s)·Vᵀ.  ``a`` is overwritten.
 """
-from libc.math cimport sqrt, sqrtf, fabs, fabsf, fma, fmaf, NAN
+from libc.math cimport sqrt, sqrtf, fabs, fabsf, fma, fmaf, copysign, copysignf, NAN
 from libc.float cimport DBL_EPSILON, FLT_EPSILON, DBL_MIN, FLT_MIN, DBL_MAX, FLT_MAX
 from libc.stdint cimport int32_t, int64_t
 
@@ -102,6 +102,13 @@ cdef inline real r_fma(real a, real b, real c) noexcept nogil:
         return fma(a, b, c)
 
 
+cdef inline real r_copysign(real x, real y) noexcept nogil:
+    if real is float:
+        return copysignf(x, y)
+    else:
+        return copysign(x, y)
+
+
 cdef inline real r_max(real x, real y) noexcept nogil:
     return x if x > y else y
 
@@ -138,24 +145,17 @@ cdef inline void gram_rotation(real p, real q, real r, real* c, real* s) noexcep
 
 
 cdef inline void unit_normal_to(real x, real y, real z, real* w) noexcept nogil:
-    """w: a unit 3-vector orthogonal to the unit 3-vector (x, y, z)."""
-    # Cross it with the axis it is least aligned with: nothing cancels.  The
-    # choice is made by 0/1 weights, not branches, so that loops vectorise.
-    cdef real ax = r_abs(x), ay = r_abs(y), az = r_abs(z)
-    cdef real use_x = 1 if (ax <= ay) & (ax <= az) else 0
-    cdef real use_y = (1 - use_x) * (1 if ay <= az else 0)
-    cdef real use_z = 1 - use_x - use_y
-    # u × e_x = (0, z, −y), u × e_y = (−z, 0, x), u × e_z = (y, −x, 0):
-    cdef real w0 = use_z * y - use_y * z
-    cdef real w1 = use_x * z - use_z * x
-    cdef real w2 = use_y * x - use_x * y
-    cdef real inv_norm = 1 / r_sqrt(w0 * w0 + w1 * w1 + w2 * w2)
-    w[0] = w0 * inv_norm
-    w[1] = w1 * inv_norm
-    w[2] = w2 * inv_norm
+    """w: a unit 3-vector orthogonal to the unit 3-vector (x, y, z).
 
+    Duff et al. (2017), "Building an orthonormal basis, revisited": no
+    branch (so loops vectorise) and no cancellation, as |σ + z| ≥ 1.
+    """
+    cdef real sign = r_copysign(1, z)
+    cdef real a = -1 / (sign + z)
+    w[0] = 1 + sign * x * x * a
+    w[1] = sign * x * y * a
+    w[2] = -sign * x
 
-# ---------------------------------------------------------------- scaling
 
 cdef inline void power_of_two_scale(real big, real* down, real* up1, real* up2) noexcept nogil:
     """down = 2^−e and up1·up2 = 2^e, with e the exponent that puts big·down in
@@ -752,6 +752,86 @@ cdef inline void finish_jacobi(real* a, Py_ssize_t m, Py_ssize_t n, real* u, rea
                                                    else completion[k * stride + l])
 
 
+cdef inline real norm_3(real x, real y, real z) noexcept nogil:
+    """‖(x, y, z)‖, scaled by a power of two so that no square underflows."""
+    cdef real down, up1, up2
+    power_of_two_scale(r_max(r_abs(x), r_max(r_abs(y), r_abs(z))), &down, &up1, &up2)
+    x = x * down
+    y = y * down
+    z = z * down
+    return (r_sqrt(x * x + y * y + z * z) * up1) * up2
+
+
+cdef inline void order_pair_3(real* sigma, real* col, real* vcol, Py_ssize_t i,
+                              Py_ssize_t j) noexcept nogil:
+    """Put the larger of σᵢ, σⱼ first, moving columns i, j of a and v along (selects)."""
+    cdef bint swap = sigma[j] > sigma[i]
+    cdef real x, y
+    cdef Py_ssize_t k
+    x = sigma[i]
+    y = sigma[j]
+    sigma[i] = y if swap else x
+    sigma[j] = x if swap else y
+    for k in range(3):
+        x = col[3 * i + k]
+        y = col[3 * j + k]
+        col[3 * i + k] = y if swap else x
+        col[3 * j + k] = x if swap else y
+        x = vcol[3 * i + k]
+        y = vcol[3 * j + k]
+        vcol[3 * i + k] = y if swap else x
+        vcol[3 * j + k] = x if swap else y
+
+
+cdef inline void finish_jacobi_3x3(real* a, real* u, real* s, real* v, bint want_uv,
+                                   Py_ssize_t lanes, Py_ssize_t stride) noexcept nogil:
+    """finish_jacobi for 3×3, each lane in registers: a zero σ₃ gets u₃ = u₁ × u₂,
+    a zero σ₂ also u₂ = a unit normal of u₁, a zero matrix U = I."""
+    cdef real col[9]
+    cdef real vcol[9]
+    cdef real sigma[3]
+    cdef real w[3]
+    cdef real down, up1, up2, inv, x, y, z
+    cdef bint ok1, ok2, ok3
+    cdef Py_ssize_t i, j, l
+    for l in range(lanes):
+        for i in range(9):
+            col[i] = a[i * stride + l]
+            vcol[i] = v[i * stride + l] if want_uv else 0
+        for j in range(3):
+            sigma[j] = norm_3(col[3 * j], col[3 * j + 1], col[3 * j + 2])
+        order_pair_3(sigma, col, vcol, 0, 1)
+        order_pair_3(sigma, col, vcol, 1, 2)
+        order_pair_3(sigma, col, vcol, 0, 1)
+        for j in range(3):
+            # uⱼ = (aⱼ·2⁻ᵉ)·(1/(σⱼ·2⁻ᵉ)): 1/σⱼ itself overflows for a subnormal σⱼ.
+            x = sigma[j] if sigma[j] > 0 else 1
+            power_of_two_scale(x, &down, &up1, &up2)
+            inv = 1 / (x * down)
+            for i in range(3):
+                col[3 * j + i] = (col[3 * j + i] * down) * inv
+            s[j * stride + l] = sigma[j]
+        ok1 = sigma[0] > 0
+        ok2 = sigma[1] > 0
+        ok3 = sigma[2] > 0
+        col[0] = col[0] if ok1 else 1
+        col[1] = col[1] if ok1 else 0
+        col[2] = col[2] if ok1 else 0
+        unit_normal_to(col[0], col[1], col[2], w)
+        for i in range(3):
+            col[3 + i] = col[3 + i] if ok2 else w[i]
+        x = col[1] * col[5] - col[2] * col[4]
+        y = col[2] * col[3] - col[0] * col[5]
+        z = col[0] * col[4] - col[1] * col[3]
+        col[6] = col[6] if ok3 else x
+        col[7] = col[7] if ok3 else y
+        col[8] = col[8] if ok3 else z
+        if want_uv:
+            for i in range(9):
+                u[i * stride + l] = col[i]
+                v[i * stride + l] = vcol[i]
+
+
 # ---------------------------------------------------------------- entry points
 
 cdef inline bint svd_lanes(real* a, Py_ssize_t m, Py_ssize_t n, real* u, real* s, real* v,
@@ -785,8 +865,7 @@ cdef inline bint svd_lanes(real* a, Py_ssize_t m, Py_ssize_t n, real* u, real* s
             if small[l]:    # rare: one matrix at a time
                 refine_small_columns(a + l, m, n, v + l, want_uv, stride)
         if kernel == KERNEL_JACOBI_3X3:
-            # The fixed size lets the compiler unroll every loop.
-            finish_jacobi(a, 3, 3, u, s, v, ucols, want_uv, lanes, stride)
+            finish_jacobi_3x3(a, u, s, v, want_uv, lanes, stride)
         else:
             finish_jacobi(a, m, n, u, s, v, ucols, want_uv, lanes, stride)
     for i in range(n):
