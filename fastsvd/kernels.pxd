@@ -34,7 +34,7 @@ cdef enum:
     # Nor rescaling levels for singular values below √(smallest normal)·‖A‖.
     MAX_LEVELS = 64
     # Matrices per SIMD block: one AVX-512 vector of float32, two of float64.
-    BLOCK = 16
+    BLOCK = 32
 
 cdef enum KernelId:
     KERNEL_NONE = 0
@@ -73,6 +73,9 @@ cdef inline real r_abs(real x) noexcept nogil:
     else:
         return fabs(x)
 
+
+# In the float kernels every literal in arithmetic is cast to real: C would
+# otherwise compute in double (1.0 / x), which costs time and vectorisation.
 
 cdef inline real r_eps(real x) noexcept nogil:
     if real is float:
@@ -139,7 +142,7 @@ cdef inline void gram_rotation(real p, real q, real r, real* c, real* s) noexcep
     power_of_two_scale(big, &down, &up1, &up2)     # 1/big overflows for a subnormal big
     x = 1 if degenerate else x * down
     y = y * down
-    inv_norm = 1 / r_sqrt(x * x + y * y)
+    inv_norm = <real>1 / r_sqrt(x * x + y * y)
     c[0] = x * inv_norm
     s[0] = y * inv_norm
 
@@ -151,8 +154,8 @@ cdef inline void unit_normal_to(real x, real y, real z, real* w) noexcept nogil:
     branch (so loops vectorise) and no cancellation, as |σ + z| ≥ 1.
     """
     cdef real sign = r_copysign(1, z)
-    cdef real a = -1 / (sign + z)
-    w[0] = 1 + sign * x * x * a
+    cdef real a = <real>-1 / (sign + z)
+    w[0] = <real>1 + sign * x * x * a
     w[1] = sign * x * y * a
     w[2] = -sign * x
 
@@ -161,19 +164,21 @@ cdef inline void power_of_two_scale(real big, real* down, real* up1, real* up2) 
     """down = 2^−e and up1·up2 = 2^e, with e the exponent that puts big·down in
     [1, 2) (for a zero or subnormal big, the smallest normal exponent).  Powers
     of two scale exactly; the way back takes two factors since 2^e may overflow."""
-    cdef int64_t e, half
+    # Integers as wide as the real, so that lanes of both vectorise together.
+    cdef int32_t e32, half32
+    cdef int64_t e64, half64
     if real is float:
-        e = min(max(<int64_t>fastsvd_biased_exponentf(big) - 127, -126), 127)
-        half = e // 2
-        down[0] = fastsvd_pow2f(<int32_t>(-half)) * fastsvd_pow2f(<int32_t>(half - e))
-        up1[0] = fastsvd_pow2f(<int32_t>half)
-        up2[0] = fastsvd_pow2f(<int32_t>(e - half))
+        e32 = min(max(fastsvd_biased_exponentf(big) - 127, -126), 127)
+        half32 = e32 >> 1
+        down[0] = fastsvd_pow2f(-half32) * fastsvd_pow2f(half32 - e32)
+        up1[0] = fastsvd_pow2f(half32)
+        up2[0] = fastsvd_pow2f(e32 - half32)
     else:
-        e = min(max(fastsvd_biased_exponent(big) - 1023, -1022), 1023)
-        half = e // 2
-        down[0] = fastsvd_pow2(-half) * fastsvd_pow2(half - e)
-        up1[0] = fastsvd_pow2(half)
-        up2[0] = fastsvd_pow2(e - half)
+        e64 = min(max(fastsvd_biased_exponent(big) - 1023, -1022), 1023)
+        half64 = e64 >> 1
+        down[0] = fastsvd_pow2(-half64) * fastsvd_pow2(half64 - e64)
+        up1[0] = fastsvd_pow2(half64)
+        up2[0] = fastsvd_pow2(e64 - half64)
 
 
 cdef inline bint scale_lanes(real* a, Py_ssize_t entries, Py_ssize_t lanes, Py_ssize_t stride,
@@ -233,7 +238,7 @@ cdef inline void svd_gram_2x2(real* a, real* u, real* s, real* v, Py_ssize_t lan
         w1 = a10 * c + a11 * sn
         sigma1 = r_sqrt(w0 * w0 + w1 * w1)
         zero = sigma1 == 0
-        inv = 1 / (1 if zero else sigma1)
+        inv = <real>1 / (1 if zero else sigma1)
         det = det2(a00, a01, a10, a11)
         sign = -1 if det < 0 else 1
         s[l] = sigma1
@@ -278,7 +283,7 @@ cdef inline void svd_gram_3x2(real* a, real* u, real* s, real* v, Py_ssize_t uco
         w2 = x2 * c + y2 * sn
         sigma1 = r_sqrt(w0 * w0 + w1 * w1 + w2 * w2)
         zero = sigma1 == 0
-        inv = 1 / (1 if zero else sigma1)
+        inv = <real>1 / (1 if zero else sigma1)
         w0 = 1 if zero else w0 * inv
         w1 = w1 * inv
         w2 = w2 * inv
@@ -293,7 +298,7 @@ cdef inline void svd_gram_3x2(real* a, real* u, real* s, real* v, Py_ssize_t uco
         n1 = n1 * down
         n2 = n2 * down
         nnorm = r_sqrt(n0 * n0 + n1 * n1 + n2 * n2)
-        inv_nnorm = 1 / (1 if rank_one else nnorm)
+        inv_nnorm = <real>1 / (1 if rank_one else nnorm)
         unit_normal_to(w0, w1, w2, alt)
         n0 = alt[0] if rank_one else n0 * inv_nnorm
         n1 = alt[1] if rank_one else n1 * inv_nnorm
@@ -403,7 +408,7 @@ cdef inline void unit_vector_orthogonal_to(const real* q, Py_ssize_t m, Py_ssize
         for l in range(lanes):
             proj[l] += x[k * stride + l] * x[k * stride + l]
     for l in range(lanes):
-        proj[l] = 1 / r_sqrt(r_max(proj[l], r_tiny(<real>0)))
+        proj[l] = <real>1 / r_sqrt(r_max(proj[l], r_tiny(<real>0)))
     for k in range(m):
         for l in range(lanes):
             x[k * stride + l] *= proj[l]
@@ -437,11 +442,11 @@ cdef inline real jacobi_rotation(real alpha, real beta, real gamma, real tol,
             | (gamma * gamma <= (tol * tol) * (alpha * beta)))
     d = 1 if skip else beta - alpha     # skip: c = 1, s = 0 exactly
     g = 0 if skip else gamma
-    r = r_sqrt(d * d + 4 * g * g)
+    r = r_sqrt(d * d + <real>4 * g * g)
     w = r_abs(d) + r
-    q = 1 / r_sqrt(2 * r * w)
+    q = <real>1 / r_sqrt(<real>2 * r * w)
     c[0] = w * q
-    s[0] = 2 * g * q if d >= 0 else -2 * g * q
+    s[0] = <real>2 * g * q if d >= 0 else <real>-2 * g * q
     return s[0]
 
 
@@ -738,7 +743,7 @@ cdef inline void finish_jacobi(real* a, Py_ssize_t m, Py_ssize_t n, real* u, rea
             # uⱼ = (aⱼ·2⁻ᵉ)·(1/(σⱼ·2⁻ᵉ)): one division, and 1/σⱼ itself would
             # overflow for a subnormal σⱼ.
             power_of_two_scale(x if flag[l] else 1, &down[l], &up1, &up2)
-            norm[l] = 1 / ((x if flag[l] else 1) * down[l])
+            norm[l] = <real>1 / ((x if flag[l] else 1) * down[l])
             count += 1 - flag[l]
         if j < n:
             for k in range(m):
@@ -807,7 +812,7 @@ cdef inline void finish_jacobi_3x3(real* a, real* u, real* s, real* v, bint want
             # uⱼ = (aⱼ·2⁻ᵉ)·(1/(σⱼ·2⁻ᵉ)): 1/σⱼ itself overflows for a subnormal σⱼ.
             x = sigma[j] if sigma[j] > 0 else 1
             power_of_two_scale(x, &down, &up1, &up2)
-            inv = 1 / (x * down)
+            inv = <real>1 / (x * down)
             for i in range(3):
                 col[3 * j + i] = (col[3 * j + i] * down) * inv
             s[j * stride + l] = sigma[j]
