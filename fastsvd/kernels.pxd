@@ -493,8 +493,9 @@ cdef inline void jacobi_sweeps(real* a, Py_ssize_t m, Py_ssize_t n, real* v, Py_
                         beta[l] += y * y
                         gamma[l] += x * y
                 for l in range(lanes):
-                    x = jacobi_rotation(alpha[l], beta[l], gamma[l], tol, &cosine[l], &sine[l])
-                    rotations += x != 0
+                    jacobi_rotation(alpha[l], beta[l], gamma[l], tol, &cosine[l], &sine[l])
+                for l in range(lanes):
+                    rotations += sine[l] != 0
                 rotate_pair(ai, aj, m, cosine, sine, lanes, stride)
                 if want_uv:
                     rotate_pair(v + i * vlen * stride, v + j * vlen * stride, vlen, cosine,
@@ -733,22 +734,24 @@ cdef inline void finish_jacobi(real* a, Py_ssize_t m, Py_ssize_t n, real* u, rea
     if not want_uv:
         return
     for j in range(ucols):
-        count = 0
-        for l in range(lanes):
-            if j < n:
+        count = lanes
+        if j < n:
+            count = 0
+            for l in range(lanes):
                 x = s[j * stride + l]
                 flag[l] = x > 0
-            else:
-                flag[l] = 0
-            # uⱼ = (aⱼ·2⁻ᵉ)·(1/(σⱼ·2⁻ᵉ)): one division, and 1/σⱼ itself would
-            # overflow for a subnormal σⱼ.
-            power_of_two_scale(x if flag[l] else 1, &down[l], &up1, &up2)
-            norm[l] = <real>1 / ((x if flag[l] else 1) * down[l])
-            count += 1 - flag[l]
-        if j < n:
+                count += x <= 0
+                # uⱼ = (aⱼ·2⁻ᵉ)·(1/(σⱼ·2⁻ᵉ)): one division, and 1/σⱼ itself
+                # would overflow for a subnormal σⱼ.
+                x = x if x > 0 else 1
+                power_of_two_scale(x, &down[l], &up1, &up2)
+                norm[l] = <real>1 / (x * down[l])
             for k in range(m):
                 for l in range(lanes):
                     u[(j * m + k) * stride + l] = (a[(j * m + k) * stride + l] * down[l]) * norm[l]
+        else:
+            for l in range(lanes):
+                flag[l] = 0
         if count:
             unit_vector_orthogonal_to(u, m, j, lanes, stride, completion)
             for k in range(m):
