@@ -10,5 +10,14 @@ from ._linalg import (LinAlgError, SVDResult, kernel_name, low_rank, nearest_rot
 
 __version__ = "0.1.0"
 
+
+def get_include() -> str:
+    """The folder holding fastsvd's .pxd and header files, for building Cython
+    extensions that ``from fastsvd.kernels cimport svd_small`` (see README)."""
+    import os
+    return os.path.dirname(os.path.abspath(__file__))
+
+
 __all__ = ["svd", "svdvals", "low_rank", "polar", "nearest_rotation", "pinv",
-           "kernel_name", "SVDResult", "LinAlgError", "config", "show_config", "__version__"]
+           "kernel_name", "SVDResult", "LinAlgError", "config", "show_config",
+           "get_include", "gufuncs", "__version__"]

@@ -134,12 +134,16 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False, *,
     nonfinite : {"raise", "nan"}
         What a matrix holding NaN or Inf gets: "raise" raises ``LinAlgError``
         (numpy's behaviour, but in bounded time); "nan" gives that matrix NaN
-        outputs and leaves every other matrix of the stack untouched.
+        outputs and leaves every other matrix of the stack untouched.  A dask
+        array stays lazy: its non-finite matrices get NaN outputs (and numpy's
+        "invalid value" RuntimeWarning) when it is computed.
     workers : int
         Threads that share the stack (default 1; -1: one per CPU).  The results
         are identical whatever the number.
     """
     _check_nonfinite_option(nonfinite)
+    if _is_dask(a):
+        return _lazy_svd(a, full_matrices, compute_uv, hermitian, signed)
     arr, wrap = _makearray(a)
     _assert_stacked_2d(arr)
     m, n = arr.shape[-2:]
@@ -162,6 +166,28 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False, *,
     if signed:
         u, s, vh = _make_signed(u, s, vh)
     return SVDResult(wrap(u), s, wrap(vh))
+
+
+def _is_dask(a):
+    return type(a).__module__.startswith("dask.") and hasattr(a, "__array_ufunc__")
+
+
+def _lazy_svd(a, full_matrices, compute_uv, hermitian, signed):
+    """svd of a dask array, lazily: the gufunc goes through dask's apply_gufunc,
+    chunk by chunk (the last two axes must each be a single chunk)."""
+    if a.ndim < 2:
+        raise LinAlgError(f"{a.ndim}-dimensional array given. Array must be at "
+                          "least two-dimensional")
+    m, n = a.shape[-2:]
+    dtype = _kernel_dtype(a)
+    if hermitian or signed or dtype is None or kernel_name(m, n) is None:
+        raise NotImplementedError(
+            "fastsvd.svd on a dask array takes real matrices with M, N <= "
+            f"{_gufuncs.MAX_KERNEL_DIM}, without hermitian or signed; got "
+            f"{m}x{n} {a.dtype}")
+    full = bool(full_matrices) and compute_uv
+    result = _GUFUNCS[compute_uv, full, m >= n](a.astype(dtype))
+    return SVDResult(*result) if compute_uv else result
 
 
 def _worker_count(workers):

@@ -17,5 +17,11 @@ svd_full_m_ge_n = _active.svd_full_m_ge_n
 svd_full_m_lt_n = _active.svd_full_m_lt_n
 MAX_KERNEL_DIM = _active.MAX_KERNEL_DIM
 
+# Pickles (Dask's process workers, multiprocessing) name this module, which
+# picks the build for the machine that loads them.
+for _gufunc in (svd_values_m_ge_n, svd_values_m_lt_n, svd_thin_m_ge_n, svd_thin_m_lt_n,
+                svd_full_m_ge_n, svd_full_m_lt_n):
+    _gufunc.__module__ = __name__
+
 __all__ = ["svd_values_m_ge_n", "svd_values_m_lt_n", "svd_thin_m_ge_n", "svd_thin_m_lt_n",
            "svd_full_m_ge_n", "svd_full_m_lt_n", "MAX_KERNEL_DIM"]

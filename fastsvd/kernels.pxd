@@ -891,5 +891,22 @@ cdef inline bint svd_lanes(real* a, Py_ssize_t m, Py_ssize_t n, real* u, real* s
 
 cdef inline bint svd_small(real* a, Py_ssize_t m, Py_ssize_t n, real* u, real* s, real* v,
                            Py_ssize_t ucols, bint want_uv) noexcept nogil:
-    """SVD of one contiguous column-major M×N matrix (M ≥ N, M ≤ MAX_DIM): see svd_lanes."""
+    """SVD of one contiguous column-major M×N matrix, for other Cython code.
+
+    a (M×N, overwritten), u (M×ucols, ucols = N or M), s (N), v (N×N, the
+    right singular vectors as columns): A = U·diag(s)·Vᵀ.  Returns False,
+    with NaN in s (and u, v when want_uv), when a holds NaN or Inf or when
+    no kernel takes the shape (M < N, N < 1 or M > MAX_DIM: decompose Aᵀ,
+    or use LAPACK); True otherwise.
+    """
+    cdef Py_ssize_t i
+    if kernel_for_shape(m, n) == KERNEL_NONE:
+        for i in range(n):
+            s[i] = NAN
+        if want_uv:
+            for i in range(m * ucols):
+                u[i] = NAN
+            for i in range(n * n):
+                v[i] = NAN
+        return False
     return svd_lanes(a, m, n, u, s, v, ucols, want_uv, 1, 1)

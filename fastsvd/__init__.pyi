@@ -1,0 +1,45 @@
+# Typing for fastsvd's public API (the implementation lives in _linalg.py).
+from typing import Any, Literal, NamedTuple, overload
+
+import numpy as np
+import numpy.typing as npt
+from numpy.linalg import LinAlgError as LinAlgError
+
+from . import gufuncs as gufuncs
+
+__version__: str
+
+class SVDResult(NamedTuple):
+    U: npt.NDArray[Any]
+    S: npt.NDArray[Any]
+    Vh: npt.NDArray[Any]
+
+_NonFinite = Literal["raise", "nan"]
+
+@overload
+def svd(a: npt.ArrayLike, full_matrices: bool = ..., compute_uv: Literal[True] = ...,
+        hermitian: bool = ..., *, signed: bool = ..., nonfinite: _NonFinite = ...,
+        workers: int = ...) -> SVDResult: ...
+@overload
+def svd(a: npt.ArrayLike, full_matrices: bool, compute_uv: Literal[False],
+        hermitian: bool = ..., *, signed: bool = ..., nonfinite: _NonFinite = ...,
+        workers: int = ...) -> npt.NDArray[Any]: ...
+@overload
+def svd(a: npt.ArrayLike, full_matrices: bool = ..., *, compute_uv: Literal[False],
+        hermitian: bool = ..., signed: bool = ..., nonfinite: _NonFinite = ...,
+        workers: int = ...) -> npt.NDArray[Any]: ...
+def svdvals(x: npt.ArrayLike, /, *, nonfinite: _NonFinite = ...,
+            workers: int = ...) -> npt.NDArray[Any]: ...
+def low_rank(a: npt.ArrayLike, k: int, *, nonfinite: _NonFinite = ...,
+             workers: int = ...) -> npt.NDArray[Any]: ...
+def polar(a: npt.ArrayLike, side: Literal["right", "left"] = ..., *,
+          nonfinite: _NonFinite = ..., workers: int = ...
+          ) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]: ...
+def nearest_rotation(a: npt.ArrayLike, *, nonfinite: _NonFinite = ...,
+                     workers: int = ...) -> npt.NDArray[Any]: ...
+def pinv(a: npt.ArrayLike, rtol: float | npt.ArrayLike | None = ..., *,
+         nonfinite: _NonFinite = ..., workers: int = ...) -> npt.NDArray[Any]: ...
+def kernel_name(m: int, n: int) -> str | None: ...
+def config() -> dict[str, Any]: ...
+def show_config() -> None: ...
+def get_include() -> str: ...

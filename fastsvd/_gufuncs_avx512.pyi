@@ -1,0 +1,2 @@
+# One instruction-set build of fastsvd's gufuncs: the same API as every build.
+from ._gufuncs_api import *

@@ -1,0 +1,109 @@
+"""The Cython API: another extension cimports fastsvd's per-matrix kernel and
+calls it without the GIL inside its own loop (README, "From Cython")."""
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import fastsvd
+from accuracy import backward_error, orthogonality_error, tolerance
+
+pytest.importorskip("Cython")
+
+EXTENSION = textwrap.dedent('''
+    # cython: language_level=3, boundscheck=False, wraparound=False
+    import numpy as np
+    from fastsvd.kernels cimport svd_small
+
+    def decompose(double[:, :, ::1] matrices):
+        """Full SVD of each row-major 3×2 matrix, the kernel called with the GIL released."""
+        cdef Py_ssize_t count = matrices.shape[0], k, i, j
+        u_out = np.empty((count, 3, 3))
+        s_out = np.empty((count, 2))
+        vh_out = np.empty((count, 2, 2))
+        ok_out = np.empty(count, dtype=np.uint8)
+        cdef double[:, :, ::1] u_view = u_out
+        cdef double[:, ::1] s_view = s_out
+        cdef double[:, :, ::1] vh_view = vh_out
+        cdef unsigned char[::1] ok_view = ok_out
+        cdef double a[6]
+        cdef double u[9]
+        cdef double s[2]
+        cdef double v[4]
+        with nogil:
+            for k in range(count):
+                for j in range(2):
+                    for i in range(3):
+                        a[j * 3 + i] = matrices[k, i, j]     # column-major
+                ok_view[k] = svd_small(a, 3, 2, u, s, v, 3, True)
+                for j in range(3):
+                    for i in range(3):
+                        u_view[k, i, j] = u[j * 3 + i]
+                for j in range(2):
+                    s_view[k, j] = s[j]
+                    for i in range(2):
+                        vh_view[k, j, i] = v[j * 2 + i]     # row j of Vh = column j of V
+        return u_out, s_out, vh_out, ok_out.astype(bool)
+''')
+
+SETUP = textwrap.dedent('''
+    import numpy as np
+    import fastsvd
+    from Cython.Build import cythonize
+    from setuptools import Extension, setup
+    ext = Extension("user_kernels", ["user_kernels.pyx"],
+                    include_dirs=[fastsvd.get_include(), np.get_include()])
+    setup(ext_modules=cythonize([ext], include_path=[fastsvd.get_include() + "/.."]))
+''')
+
+
+@pytest.fixture(scope="module")
+def user_module(tmp_path_factory):
+    build = tmp_path_factory.mktemp("cython_user")
+    (build / "user_kernels.pyx").write_text(EXTENSION)
+    (build / "setup.py").write_text(SETUP)
+    # The build must import the fastsvd under test, installed or not.
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        [os.path.dirname(fastsvd.get_include()), env.get("PYTHONPATH", "")])
+    result = subprocess.run([sys.executable, "setup.py", "build_ext", "--inplace"],
+                            cwd=build, capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    sys.path.insert(0, str(build))
+    try:
+        import user_kernels
+        yield user_kernels
+    finally:
+        sys.path.remove(str(build))
+
+
+def test_get_include_holds_the_declarations():
+    assert os.path.isfile(os.path.join(fastsvd.get_include(), "kernels.pxd"))
+    assert os.path.isfile(os.path.join(fastsvd.get_include(), "_bits.h"))
+
+
+def test_cimported_kernel_matches_fastsvd(user_module):
+    rng = np.random.default_rng(7)
+    a = rng.standard_normal((500, 3, 2))
+    a[0] = 0                                    # the zero matrix
+    a[1, :, 1] = 3 * a[1, :, 0]                 # rank one
+    u, s, vh, ok = user_module.decompose(a)
+    assert ok.all()
+    expected = fastsvd.svd(a)
+    np.testing.assert_allclose(s, expected.S, rtol=0, atol=tolerance(np.float64, 3, 2) * 10)
+    tol = tolerance(np.float64, 3, 2)
+    assert (backward_error(a, u, s, vh) <= tol).all()
+    assert (orthogonality_error(u) <= tol).all()
+    assert (orthogonality_error(vh, rows=True) <= tol).all()
+
+
+def test_cimported_kernel_reports_nonfinite(user_module):
+    a = np.ones((2, 3, 2))
+    a[1, 2, 1] = np.inf
+    u, s, vh, ok = user_module.decompose(a)
+    assert ok.tolist() == [True, False]
+    assert np.isnan(s[1]).all() and np.isnan(u[1]).all() and np.isnan(vh[1]).all()
+    assert np.isfinite(s[0]).all()
