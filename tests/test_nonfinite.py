@@ -226,14 +226,16 @@ HANG_SCRIPT = textwrap.dedent("""
 """)
 
 
-def test_three_by_three_with_inf_finishes_in_bounded_time():
+def test_three_by_three_with_inf_finishes_in_bounded_time(tmp_path):
     """numpy.linalg.svd hangs on this input; fastsvd must return (in a child process)."""
     package_root = os.path.dirname(os.path.dirname(os.path.abspath(fastsvd.__file__)))
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(
         [package_root] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
     try:
-        proc = subprocess.run([sys.executable, "-c", HANG_SCRIPT], env=env,
+        # cwd elsewhere: `python -c` puts cwd first on sys.path, and from a
+        # checkout that is the uncompiled source tree.
+        proc = subprocess.run([sys.executable, "-c", HANG_SCRIPT], env=env, cwd=tmp_path,
                               capture_output=True, text=True, timeout=60)
     except subprocess.TimeoutExpired:
         pytest.fail("fastsvd did not return within 60 s on a 3x3 matrix holding Inf")
