@@ -216,6 +216,15 @@ cdef inline bint scale_lanes(real* a, Py_ssize_t entries, Py_ssize_t lanes, Py_s
 
 # ---------------------------------------------------------------- closed forms
 
+cdef inline void store_rotation(real* v, real c, real s, Py_ssize_t l,
+                                Py_ssize_t stride) noexcept nogil:
+    """V = [[c, −s], [s, c]] (column-major): v₁ = (c, s) and its 90° turn v₂."""
+    v[l] = c
+    v[stride + l] = s
+    v[2 * stride + l] = -s
+    v[3 * stride + l] = c
+
+
 cdef inline void svd_gram_2x2(real* a, real* u, real* s, real* v, Py_ssize_t lanes,
                               Py_ssize_t stride) noexcept nogil:
     """2×2 SVD from the eigen solution of AᵀA, on scaled matrices.
@@ -243,10 +252,7 @@ cdef inline void svd_gram_2x2(real* a, real* u, real* s, real* v, Py_ssize_t lan
         sign = -1 if det < 0 else 1
         s[l] = sigma1
         s[stride + l] = min(r_abs(det) * inv, sigma1)
-        v[l] = c
-        v[stride + l] = sn
-        v[2 * stride + l] = -sn
-        v[3 * stride + l] = c
+        store_rotation(v, c, sn, l, stride)
         w0 = 1 if zero else w0 * inv
         w1 = w1 * inv
         u[l] = w0
@@ -309,10 +315,7 @@ cdef inline void svd_gram_3x2(real* a, real* u, real* s, real* v, Py_ssize_t uco
         p2 = n0 * w1 - n1 * w0
         s[l] = sigma1
         s[stride + l] = 0 if rank_one else min(((nnorm * up1) * up2) * inv, sigma1)
-        v[l] = c
-        v[stride + l] = sn
-        v[2 * stride + l] = -sn
-        v[3 * stride + l] = c
+        store_rotation(v, c, sn, l, stride)
         u[l] = w0
         u[stride + l] = w1
         u[2 * stride + l] = w2

@@ -69,3 +69,17 @@ def reference_singular_values(a, digits=40):
         m = mpmath.matrix(a.tolist())
         values = mpmath.svd_r(m, compute_uv=False)
         return np.array(sorted((float(v) for v in values), reverse=True))
+
+
+def param_id(value):
+    """pytest ids for shapes (3x2) and dtypes (float32)."""
+    if isinstance(value, tuple):
+        return "x".join(map(str, value))
+    if isinstance(value, type):
+        return value.__name__
+    return None
+
+
+def rng_for(*key):
+    """A generator seeded from the test's parameters: reproducible, independent cases."""
+    return np.random.default_rng(list(repr(key).encode()))

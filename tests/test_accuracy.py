@@ -14,8 +14,8 @@ from hypothesis.extra import numpy as hnp
 
 import fastsvd
 from accuracy import (SMALLEST_SIGMA_RELATIVE_FACTOR, backward_error, eps,
-                      graded_relative_tolerance, orthogonality_error,
-                      reference_singular_values, tolerance)
+                      graded_relative_tolerance, orthogonality_error, param_id,
+                      reference_singular_values, rng_for, tolerance)
 
 DTYPES = [np.float64, np.float32]
 SHAPES = [(2, 2), (3, 2), (2, 3), (3, 3), (4, 4), (5, 3), (3, 5), (6, 6), (8, 8),
@@ -25,20 +25,10 @@ CLOSED_FORM_SHAPES = [(2, 2), (3, 2), (2, 3)]
 RATIOS = [1e-3, 1e-6, 1e-9, 1e-12, 1e-15]
 
 
-def _id(value):
-    if isinstance(value, tuple):
-        return "x".join(map(str, value))
-    if isinstance(value, type):
-        return value.__name__
-    return None
 
 
 # ---------------------------------------------------------------- helpers
 
-def rng_for(*key):
-    """A generator seeded from the test's parameters: reproducible, independent cases."""
-    text = repr(key).encode()
-    return np.random.default_rng(list(text))
 
 
 def random_orthogonal(rng, n):
@@ -123,8 +113,8 @@ def test_every_listed_shape_has_a_kernel():
 
 
 @pytest.mark.parametrize("full_matrices", [True, False], ids=["full", "thin"])
-@pytest.mark.parametrize("shape", SHAPES, ids=_id)
-@pytest.mark.parametrize("dtype", DTYPES, ids=_id)
+@pytest.mark.parametrize("shape", SHAPES, ids=param_id)
+@pytest.mark.parametrize("dtype", DTYPES, ids=param_id)
 def test_random_gaussian_backward_error_and_orthogonality(dtype, shape, full_matrices):
     m, n = shape
     rng = rng_for("gauss", m, n)
@@ -132,8 +122,8 @@ def test_random_gaussian_backward_error_and_orthogonality(dtype, shape, full_mat
     assert_decomposition(a, dtype, full_matrices)
 
 
-@pytest.mark.parametrize("shape", SHAPES, ids=_id)
-@pytest.mark.parametrize("dtype", DTYPES, ids=_id)
+@pytest.mark.parametrize("shape", SHAPES, ids=param_id)
+@pytest.mark.parametrize("dtype", DTYPES, ids=param_id)
 def test_random_gaussian_singular_values_against_mpmath(dtype, shape):
     m, n = shape
     rng = rng_for("gauss-mp", m, n)
@@ -208,8 +198,8 @@ HARD_FAMILIES = {
 
 
 @pytest.mark.parametrize("family", list(HARD_FAMILIES))
-@pytest.mark.parametrize("shape", SHAPES, ids=_id)
-@pytest.mark.parametrize("dtype", DTYPES, ids=_id)
+@pytest.mark.parametrize("shape", SHAPES, ids=param_id)
+@pytest.mark.parametrize("dtype", DTYPES, ids=param_id)
 def test_hard_inputs(dtype, shape, family):
     m, n = shape
     rng = rng_for("hard", family, m, n)
@@ -238,8 +228,8 @@ def test_hard_inputs_known_values():
 
 
 @pytest.mark.parametrize("ratio", RATIOS)
-@pytest.mark.parametrize("shape", SHAPES, ids=_id)
-@pytest.mark.parametrize("dtype", DTYPES, ids=_id)
+@pytest.mark.parametrize("shape", SHAPES, ids=param_id)
+@pytest.mark.parametrize("dtype", DTYPES, ids=param_id)
 def test_wide_singular_value_range(dtype, shape, ratio):
     """σ from 1 down to σ_min/σ₁ = ratio (U·diag·Vᵀ): backward error, orthogonality, σ."""
     m, n = shape
@@ -270,7 +260,7 @@ def _relative_error(value, ref):
 
 
 @pytest.mark.parametrize("dtype,shape,ratio,scale", list(_smallest_sigma_cases()),
-                         ids=lambda v: _id(v) if _id(v) else repr(v))
+                         ids=lambda v: param_id(v) if param_id(v) else repr(v))
 def test_smallest_singular_value_is_relatively_accurate(dtype, shape, ratio, scale):
     """The closed-form promise: σ_min to SMALLEST_SIGMA_RELATIVE_FACTOR·ε of itself."""
     m, n = shape
@@ -287,7 +277,7 @@ def test_smallest_singular_value_is_relatively_accurate(dtype, shape, ratio, sca
         assert _relative_error(s_uv[-1], ref[-1]) <= bar
 
 
-@pytest.mark.parametrize("dtype", DTYPES, ids=_id)
+@pytest.mark.parametrize("dtype", DTYPES, ids=param_id)
 def test_smallest_singular_value_after_cancellation(dtype):
     """Nearly parallel columns, exactly representable: σ_min is decided by cancellation."""
     e = float(np.finfo(dtype).eps)
@@ -346,8 +336,8 @@ def _scaled(rng, m, n, dtype, kind):
 
 
 @pytest.mark.parametrize("kind", ["huge", "tiny", "near_max"])
-@pytest.mark.parametrize("shape", SHAPES, ids=_id)
-@pytest.mark.parametrize("dtype", DTYPES, ids=_id)
+@pytest.mark.parametrize("shape", SHAPES, ids=param_id)
+@pytest.mark.parametrize("dtype", DTYPES, ids=param_id)
 def test_extreme_scales(dtype, shape, kind):
     m, n = shape
     rng = rng_for("scale", kind, m, n)
@@ -361,7 +351,7 @@ def test_extreme_scales(dtype, shape, kind):
     assert_singular_values(a, s, dtype, 1 if max(m, n) >= 16 else 2, s_values)
 
 
-@pytest.mark.parametrize("dtype", DTYPES, ids=_id)
+@pytest.mark.parametrize("dtype", DTYPES, ids=param_id)
 def test_entries_near_overflow_threshold(dtype):
     """Entries at the top of the range, σ₁ still representable: no inf, accurate S."""
     big = float(np.finfo(dtype).max)
@@ -386,8 +376,8 @@ def test_entries_near_overflow_threshold(dtype):
             assert orthogonality_error(vh, rows=True).max() <= tolerance(dtype, m, n)
 
 
-@pytest.mark.parametrize("shape", SHAPES, ids=_id)
-@pytest.mark.parametrize("dtype", DTYPES, ids=_id)
+@pytest.mark.parametrize("shape", SHAPES, ids=param_id)
+@pytest.mark.parametrize("dtype", DTYPES, ids=param_id)
 def test_subnormal_entries(dtype, shape):
     """Entries below the normal range: orthonormal U, V and S to tolerance·σ₁ + 1 ulp."""
     m, n = shape
@@ -428,7 +418,7 @@ def _grading(n, order, rng):
 
 @pytest.mark.parametrize("order", ["decreasing", "increasing", "permuted"])
 @pytest.mark.parametrize("n", [3, 4, 6])
-@pytest.mark.parametrize("dtype", DTYPES, ids=_id)
+@pytest.mark.parametrize("dtype", DTYPES, ids=param_id)
 def test_graded_matrices_every_singular_value_relatively_accurate(dtype, n, order):
     """A = B·D, κ(B) < 10, D = diag(logspace(0, -12, n)): Jacobi's relative accuracy."""
     rng = rng_for("graded", n, order)
@@ -455,7 +445,7 @@ def _deep_grading_cases():
 
 
 @pytest.mark.parametrize("dtype,n,d", list(_deep_grading_cases()),
-                         ids=lambda v: _id(v) if _id(v) else None)
+                         ids=lambda v: param_id(v) if param_id(v) else None)
 def test_graded_matrices_beyond_the_square_root_of_underflow(dtype, n, d):
     """The graded promise does not stop where σ² underflows: diagonal and B·D cases.
 
@@ -567,8 +557,8 @@ def test_mixed_magnitudes_smallest_sigma_property(a):
 # ---------------------------------------------------------------- exhaustive (slow)
 
 @pytest.mark.slow
-@pytest.mark.parametrize("shape", SHAPES, ids=_id)
-@pytest.mark.parametrize("dtype", DTYPES, ids=_id)
+@pytest.mark.parametrize("shape", SHAPES, ids=param_id)
+@pytest.mark.parametrize("dtype", DTYPES, ids=param_id)
 def test_exhaustive_10000_random_matrices(dtype, shape):
     m, n = shape
     rng = rng_for("exhaustive", m, n)
@@ -584,7 +574,7 @@ def test_exhaustive_10000_random_matrices(dtype, shape):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("m", range(1, 33))
-@pytest.mark.parametrize("dtype", DTYPES, ids=_id)
+@pytest.mark.parametrize("dtype", DTYPES, ids=param_id)
 def test_exhaustive_all_shapes_up_to_32(dtype, m):
     """Every M×N with M, N ≤ 32 (the whole kernel range): ~100–500 matrices each."""
     for n in range(1, 33):
@@ -598,8 +588,8 @@ def test_exhaustive_all_shapes_up_to_32(dtype, m):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("shape", SHAPES, ids=_id)
-@pytest.mark.parametrize("dtype", DTYPES, ids=_id)
+@pytest.mark.parametrize("shape", SHAPES, ids=param_id)
+@pytest.mark.parametrize("dtype", DTYPES, ids=param_id)
 def test_exhaustive_singular_values_against_mpmath(dtype, shape):
     m, n = shape
     rng = rng_for("exhaustive-mp", m, n)
@@ -609,8 +599,8 @@ def test_exhaustive_singular_values_against_mpmath(dtype, shape):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("shape", CLOSED_FORM_SHAPES, ids=_id)
-@pytest.mark.parametrize("dtype", DTYPES, ids=_id)
+@pytest.mark.parametrize("shape", CLOSED_FORM_SHAPES, ids=param_id)
+@pytest.mark.parametrize("dtype", DTYPES, ids=param_id)
 def test_exhaustive_smallest_singular_value(dtype, shape):
     m, n = shape
     rng = rng_for("exhaustive-smallest", m, n)

@@ -9,22 +9,14 @@ import numpy as np
 import pytest
 
 import fastsvd
-from accuracy import (backward_error, orthogonality_error, reference_singular_values,
-                      tolerance)
+from accuracy import (backward_error, orthogonality_error, param_id,
+                      reference_singular_values, rng_for, tolerance)
 
 DTYPES = [np.float64, np.float32]
 
 
-def _id(value):
-    if isinstance(value, tuple):
-        return "x".join(map(str, value))
-    if isinstance(value, type):
-        return value.__name__
-    return None
 
 
-def rng_for(*key):
-    return np.random.default_rng(list(repr(key).encode()))
 
 
 def random_orthogonal(rng, n):
@@ -84,8 +76,8 @@ def numpy_polar(a, side):
 
 
 @pytest.mark.parametrize("side", ["right", "left"])
-@pytest.mark.parametrize("shape", POLAR_SHAPES, ids=_id)
-@pytest.mark.parametrize("dtype", DTYPES, ids=_id)
+@pytest.mark.parametrize("shape", POLAR_SHAPES, ids=param_id)
+@pytest.mark.parametrize("dtype", DTYPES, ids=param_id)
 def test_polar(dtype, shape, side):
     m, n = shape
     rng = rng_for("polar", m, n, side)
@@ -118,7 +110,7 @@ def test_polar(dtype, shape, side):
 
 
 @pytest.mark.parametrize("side", ["right", "left"])
-@pytest.mark.parametrize("shape", POLAR_SHAPES, ids=_id)
+@pytest.mark.parametrize("shape", POLAR_SHAPES, ids=param_id)
 def test_polar_matches_scipy(shape, side):
     linalg = pytest.importorskip("scipy.linalg")
     m, n = shape
@@ -203,7 +195,7 @@ def mixed_batch(rng, n, count, dtype):
 
 
 @pytest.mark.parametrize("n", ROTATION_SIZES)
-@pytest.mark.parametrize("dtype", DTYPES, ids=_id)
+@pytest.mark.parametrize("dtype", DTYPES, ids=param_id)
 def test_nearest_rotation_is_a_rotation(dtype, n):
     rng = rng_for("rot", n)
     a = mixed_batch(rng, n, 100, dtype)
@@ -218,7 +210,7 @@ def test_nearest_rotation_is_a_rotation(dtype, n):
 
 
 @pytest.mark.parametrize("n", ROTATION_SIZES)
-@pytest.mark.parametrize("dtype", DTYPES, ids=_id)
+@pytest.mark.parametrize("dtype", DTYPES, ids=param_id)
 def test_nearest_rotation_equals_kabsch(dtype, n):
     rng = rng_for("kabsch", n)
     a = mixed_batch(rng, n, 100, dtype)
@@ -277,7 +269,7 @@ def test_nearest_rotation_known_cases():
 # ================================================================ signed SVD
 
 @pytest.mark.parametrize("n", [2, 3, 4, 6, 8, 16])
-@pytest.mark.parametrize("dtype", DTYPES, ids=_id)
+@pytest.mark.parametrize("dtype", DTYPES, ids=param_id)
 def test_signed_svd(dtype, n):
     rng = rng_for("signed", n)
     a = mixed_batch(rng, n, 100, dtype)
@@ -318,7 +310,7 @@ def test_signed_svd_single_matrix_and_singular():
     assert backward_error(a, u, s, vh) <= bar
 
 
-@pytest.mark.parametrize("shape", [(3, 2), (2, 3), (5, 3), (4, 6), (1, 2)], ids=_id)
+@pytest.mark.parametrize("shape", [(3, 2), (2, 3), (5, 3), (4, 6), (1, 2)], ids=param_id)
 def test_signed_svd_needs_square(shape):
     with pytest.raises(ValueError):
         fastsvd.svd(np.ones(shape), signed=True)
@@ -366,8 +358,8 @@ def assert_matches_numpy(a, x, rtol, bar, kappa):
     return ref
 
 
-@pytest.mark.parametrize("shape", PINV_SHAPES, ids=_id)
-@pytest.mark.parametrize("dtype", DTYPES, ids=_id)
+@pytest.mark.parametrize("shape", PINV_SHAPES, ids=param_id)
+@pytest.mark.parametrize("dtype", DTYPES, ids=param_id)
 def test_pinv_full_rank(dtype, shape):
     m, n = shape
     rng = rng_for("pinv", m, n)
@@ -408,8 +400,8 @@ def _exactly_rank_deficient(rng, m, n, count, kind):
 
 @pytest.mark.parametrize("kind", ["zero_rows_cols", "integer_rank1", "integer_low_rank",
                                   "zero"])
-@pytest.mark.parametrize("shape", PINV_SHAPES, ids=_id)
-@pytest.mark.parametrize("dtype", DTYPES, ids=_id)
+@pytest.mark.parametrize("shape", PINV_SHAPES, ids=param_id)
+@pytest.mark.parametrize("dtype", DTYPES, ids=param_id)
 def test_pinv_rank_deficient(dtype, shape, kind):
     m, n = shape
     rng = rng_for("pinv-deficient", m, n, kind)
@@ -440,7 +432,7 @@ def test_pinv_rank_deficient(dtype, shape, kind):
     assert (rank_a < min(m, n)).all()
 
 
-@pytest.mark.parametrize("dtype", DTYPES, ids=_id)
+@pytest.mark.parametrize("dtype", DTYPES, ids=param_id)
 def test_pinv_rtol_scalar_and_per_matrix(dtype):
     """σ = 1, 1e-2, 1e-4, 1e-6 and rtols between them: rank 1, 2, 3, 4 kept."""
     rng = rng_for("pinv-rtol")
@@ -471,8 +463,8 @@ def test_pinv_rtol_scalar_and_per_matrix(dtype):
     assert ref.shape == x.shape
 
 
-@pytest.mark.parametrize("shape", PINV_SHAPES, ids=_id)
-@pytest.mark.parametrize("dtype", DTYPES, ids=_id)
+@pytest.mark.parametrize("shape", PINV_SHAPES, ids=param_id)
+@pytest.mark.parametrize("dtype", DTYPES, ids=param_id)
 def test_pinv_default_rtol_is_max_m_n_eps(dtype, shape):
     """Default cutoff max(M, N)·ε·σ₁, strict ">" (numpy.linalg.pinv with rtol=None).
 
@@ -528,8 +520,8 @@ def numpy_truncation(a, k):
     return (u[..., :, :k] * s[..., None, :k]) @ vh[..., :k, :]
 
 
-@pytest.mark.parametrize("shape", LOW_RANK_SHAPES, ids=_id)
-@pytest.mark.parametrize("dtype", DTYPES, ids=_id)
+@pytest.mark.parametrize("shape", LOW_RANK_SHAPES, ids=param_id)
+@pytest.mark.parametrize("dtype", DTYPES, ids=param_id)
 def test_low_rank_matches_numpy_truncation(dtype, shape):
     m, n = shape
     p = min(m, n)
@@ -556,8 +548,8 @@ def test_low_rank_matches_numpy_truncation(dtype, shape):
         assert (s_l[:, k:] <= bar * s[:, :1]).all()
 
 
-@pytest.mark.parametrize("shape", LOW_RANK_SHAPES + [(16, 16), (32, 4)], ids=_id)
-@pytest.mark.parametrize("dtype", DTYPES, ids=_id)
+@pytest.mark.parametrize("shape", LOW_RANK_SHAPES + [(16, 16), (32, 4)], ids=param_id)
+@pytest.mark.parametrize("dtype", DTYPES, ids=param_id)
 def test_low_rank_eckart_young(dtype, shape):
     """‖A − A_k‖_F = √(σ_{k+1}² + … + σ_p²), and no random rank-k projection does better."""
     m, n = shape
