@@ -250,14 +250,20 @@ def decompose_one(cnp.ndarray a, bint compute_uv, bint full_matrices):
     cdef char* args[4]
     cdef bint finite
     cdef bint single = cnp.PyArray_TYPE(a) == cnp.NPY_FLOAT
+    cdef int typenum = cnp.PyArray_TYPE(a)
+    cdef npy_intp shape[2]
     if m < n:
         mode |= TRANSPOSED
     dimensions[:] = [1, m, n]
-    s = np.empty(k, a.dtype)
+    # numpy's C API: np.empty from Python would cost more than the kernel.
+    shape[0] = k
+    s = cnp.PyArray_EMPTY(1, shape, typenum, 0)
     args[0] = a.data
     if compute_uv:
-        u = np.empty((m, m if full_matrices else k), a.dtype)
-        vh = np.empty((n if full_matrices else k, n), a.dtype)
+        shape[:] = [m, m if full_matrices else k]
+        u = cnp.PyArray_EMPTY(2, shape, typenum, 0)
+        shape[:] = [n if full_matrices else k, n]
+        vh = cnp.PyArray_EMPTY(2, shape, typenum, 0)
         args[1] = (<cnp.ndarray>u).data
         args[2] = (<cnp.ndarray>s).data
         args[3] = (<cnp.ndarray>vh).data

@@ -8,6 +8,7 @@ a finiteness check so that no input can hang LAPACK.
 """
 from __future__ import annotations
 
+import functools
 import math
 import operator
 import os
@@ -45,6 +46,7 @@ _GUFUNCS = {
 }
 
 
+@functools.lru_cache(maxsize=None)
 def kernel_name(m: int, n: int) -> str | None:
     """Name of the fastsvd kernel that decomposes M×N matrices, or None for LAPACK."""
     return _gufuncs.kernel_name(m, n)
@@ -66,9 +68,15 @@ def _errstate(nonfinite):
 
 
 def _makearray(a):
+    if type(a) is np.ndarray:      # the common case, kept cheap for single matrices
+        return a, _unwrapped
     new = np.asarray(a)
     wrap = getattr(a, "__array_wrap__", new.__array_wrap__)
     return new, wrap
+
+
+def _unwrapped(x):
+    return x
 
 
 def _assert_stacked_2d(a):
@@ -142,7 +150,7 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False, *,
         are identical whatever the number.
     """
     _check_nonfinite_option(nonfinite)
-    if _is_dask(a):
+    if type(a) is not np.ndarray and _is_dask(a):
         return _lazy_svd(a, full_matrices, compute_uv, hermitian, signed)
     arr, wrap = _makearray(a)
     _assert_stacked_2d(arr)
@@ -153,19 +161,22 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False, *,
     full = bool(full_matrices) and compute_uv
     if hermitian or dtype is None or kernel_name(m, n) is None:
         result = _numpy_svd(arr, full_matrices, compute_uv, hermitian, nonfinite)
-    elif arr.ndim == 2:
-        result, finite = _gufuncs.decompose_one(arr.astype(dtype, copy=False), compute_uv, full)
-        if not finite and nonfinite == "raise":
-            _raise_nonfinite(None, None)
     else:
-        result = _run_batched(_GUFUNCS[compute_uv, full, m >= n], arr.astype(dtype, copy=False),
-                              nonfinite, _worker_count(workers))
+        # Builtin dtypes are singletons: `is` spares astype's cost on single matrices.
+        arr = arr if arr.dtype is dtype else arr.astype(dtype)
+        if arr.ndim == 2:
+            result, finite = _gufuncs.decompose_one(arr, compute_uv, full)
+            if not finite and nonfinite == "raise":
+                _raise_nonfinite(None, None)
+        else:
+            result = _run_batched(_GUFUNCS[compute_uv, full, m >= n], arr, nonfinite,
+                                  _worker_count(workers))
     if not compute_uv:
         return result
     u, s, vh = result
     if signed:
         u, s, vh = _make_signed(u, s, vh)
-    return SVDResult(wrap(u), s, wrap(vh))
+    return tuple.__new__(SVDResult, (wrap(u), s, wrap(vh)))  # (cheaper than SVDResult())
 
 
 def _is_dask(a):
