@@ -5,10 +5,16 @@ every ratio compares two medians taken moments apart on the same batch.
 """
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 
 import numpy as np
+
+try:
+    from threadpoolctl import threadpool_limits
+except ImportError:  # pragma: no cover - threadpoolctl is a dependency
+    threadpool_limits = None
 
 from ._linalg import kernel_name, svd
 
@@ -51,8 +57,12 @@ def random_batch(shape, count, dtype, seed=0):
 def bench_shape(shape, dtype="float64", count=None, repeat=3, numpy_repeat=None) -> BenchRow:
     count = count or DEFAULT_COUNTS.get(tuple(shape), 100_000)
     batch = random_batch(shape, count, dtype)
-    fast = median_seconds(lambda: svd(batch), repeat)
-    slow = median_seconds(lambda: np.linalg.svd(batch), numpy_repeat or repeat)
+    # One thread for numpy too: idle OpenBLAS workers spin on the other cores,
+    # which would slow whatever runs next on a small shared machine.
+    limit = threadpool_limits(1) if threadpool_limits else contextlib.nullcontext()
+    with limit:
+        fast = median_seconds(lambda: svd(batch), repeat)
+        slow = median_seconds(lambda: np.linalg.svd(batch), numpy_repeat or repeat)
     return BenchRow(tuple(shape), str(np.dtype(dtype)), count,
                     fast / count * 1e9, slow / count * 1e9)
 
