@@ -417,6 +417,21 @@ cdef inline void unit_vector_orthogonal_to(const real* q, Py_ssize_t m, Py_ssize
             x[k * stride + l] *= proj[l]
 
 
+cdef inline bint rotation_needed(real alpha, real beta, real gamma, real tol) noexcept nogil:
+    """Whether columns x, y with ‖x‖² = α, ‖y‖² = β, xᵀy = γ need a rotation
+    (the test of jacobi_rotation, which see)."""
+    cdef real negligible = r_sqrt(r_tiny(<real>0))
+    cdef real down, up1, up2
+    # Scaled, the test's squares stay normal numbers (subnormal ones would
+    # make it inexact); the larger of α, β becomes 1 ≤ α·2⁻ᵉ < 2.
+    power_of_two_scale(r_max(alpha, beta), &down, &up1, &up2)
+    alpha = alpha * down
+    beta = beta * down
+    gamma = gamma * down
+    return not ((alpha < negligible * down) | (beta < negligible * down)
+                | (gamma * gamma <= (tol * tol) * (alpha * beta)))
+
+
 cdef inline real jacobi_rotation(real alpha, real beta, real gamma, real tol,
                                  real* c, real* s) noexcept nogil:
     """The rotation [[c, s], [−s, c]] that makes columns x, y with ‖x‖² = α,
@@ -432,17 +447,12 @@ cdef inline real jacobi_rotation(real alpha, real beta, real gamma, real tol,
     square roots and one division (the slow instructions) and never cancels;
     d and γ are first scaled by a power of two so nothing over- or underflows.
     """
-    cdef real negligible = r_sqrt(r_tiny(<real>0))
     cdef real down, up1, up2, d, g, r, w, q
-    cdef bint skip
-    # Scaled, the test's squares stay normal numbers (subnormal ones would
-    # make it inexact); the larger of α, β becomes 1 ≤ α·2⁻ᵉ < 2.
+    cdef bint skip = not rotation_needed(alpha, beta, gamma, tol)
     power_of_two_scale(r_max(alpha, beta), &down, &up1, &up2)
     alpha = alpha * down
     beta = beta * down
     gamma = gamma * down
-    skip = ((alpha < negligible * down) | (beta < negligible * down)
-            | (gamma * gamma <= (tol * tol) * (alpha * beta)))
     d = 1 if skip else beta - alpha     # skip: c = 1, s = 0 exactly
     g = 0 if skip else gamma
     r = r_sqrt(d * d + <real>4 * g * g)
@@ -528,6 +538,12 @@ cdef inline int rotate_in_registers_3(real* x, real* y, real* vx, real* vy, bint
     return t != 0
 
 
+cdef inline int pair_needs_rotation_3(const real* x, const real* y, real tol) noexcept nogil:
+    return rotation_needed(x[0] * x[0] + x[1] * x[1] + x[2] * x[2],
+                           y[0] * y[0] + y[1] * y[1] + y[2] * y[2],
+                           x[0] * y[0] + x[1] * y[1] + x[2] * y[2], tol)
+
+
 cdef inline void jacobi_sweeps_3x3(real* a, real* v, bint want_uv, Py_ssize_t lanes,
                                    Py_ssize_t stride) noexcept nogil:
     """jacobi_sweeps for 3×3: a whole sweep per lane in registers, one pass over memory."""
@@ -537,6 +553,18 @@ cdef inline void jacobi_sweeps_3x3(real* a, real* v, bint want_uv, Py_ssize_t la
     cdef int rotations
     cdef Py_ssize_t sweep, i, l
     for sweep in range(MAX_SWEEPS):
+        # After the first sweep, a pass without square roots or divisions tells
+        # convergence: it spares the last sweep, whose rotations would all be 1.
+        if sweep > 0:
+            rotations = 0
+            for l in range(lanes):
+                for i in range(9):
+                    col[i] = a[i * stride + l]
+                rotations += (pair_needs_rotation_3(col, col + 3, tol)
+                              + pair_needs_rotation_3(col, col + 6, tol)
+                              + pair_needs_rotation_3(col + 3, col + 6, tol))
+            if rotations == 0:
+                break
         rotations = 0
         for l in range(lanes):
             for i in range(9):
