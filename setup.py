@@ -36,7 +36,10 @@ if IS_MSVC:
 else:
     # -fno-math-errno: sqrt must not set errno, or the compiler cannot inline or
     # vectorise it.  Never -ffast-math: NaN and Inf must keep their meaning.
-    COMMON_ARGS = ["-O3", "-fno-math-errno"]
+    # -ffp-contract=off: no FMA the source does not ask for, so that the SIMD
+    # body and the scalar tail of a loop round alike: a matrix's result does
+    # not depend on where it falls in a block (nor on workers=).
+    COMMON_ARGS = ["-O3", "-fno-math-errno", "-ffp-contract=off"]
 
 # Instruction-set variants: module suffix -> extra flags.
 ISA_VARIANTS = {"baseline": []}

@@ -105,7 +105,7 @@ _LAPACK_INEXACT = tuple(map(np.dtype, (np.float32, np.float64, np.complex64, np.
 
 def _nonfinite_matrices(a):
     """Boolean mask over the stack: which matrices hold NaN or Inf."""
-    if a.dtype not in _LAPACK_INEXACT:
+    if a.dtype.newbyteorder("=") not in _LAPACK_INEXACT:
         return np.zeros(a.shape[:-2], dtype=bool)
     return ~np.isfinite(a).all(axis=(-2, -1))
 
@@ -150,6 +150,7 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False, *,
         are identical whatever the number.
     """
     _check_nonfinite_option(nonfinite)
+    workers = _worker_count(workers)
     if type(a) is not np.ndarray and _is_dask(a):
         return _lazy_svd(a, full_matrices, compute_uv, hermitian, signed)
     arr, wrap = _makearray(a)
@@ -169,8 +170,7 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False, *,
             if not finite and nonfinite == "raise":
                 _raise_nonfinite(None, None)
         else:
-            result = _run_batched(_GUFUNCS[compute_uv, full, m >= n], arr, nonfinite,
-                                  _worker_count(workers))
+            result = _run_batched(_GUFUNCS[compute_uv, full, m >= n], arr, nonfinite, workers)
     if not compute_uv:
         return result
     u, s, vh = result

@@ -31,8 +31,10 @@ cdef enum:
     MAX_DIM = 32
     # Jacobi sweeps never exceed this, so no input can make a call run unbounded.
     MAX_SWEEPS = 30
-    # Nor rescaling levels for singular values below √(smallest normal)·‖A‖.
+    # Nor rescaling levels for singular values below √(smallest normal)·‖A‖,
+    # each taking this many rounds of sweeps and re-orthogonalisation.
     MAX_LEVELS = 64
+    REFINE_ROUNDS = 3
     # Matrices per SIMD block: one AVX-512 vector of float32, two of float64.
     BLOCK = 32
 
@@ -582,18 +584,18 @@ cdef inline void jacobi_sweeps_3x3(real* a, real* v, bint want_uv, Py_ssize_t la
             break
 
 
-cdef inline void column_norms(const real* x, Py_ssize_t m, real* norm, Py_ssize_t lanes,
-                              Py_ssize_t stride) noexcept nogil:
-    """norm[l] = ‖x‖ per lane, scaled by a power of two so no square underflows."""
+cdef inline void scaled_column_norms(const real* x, Py_ssize_t m, real* scaled, real* down,
+                                     real* up1, real* up2, Py_ssize_t lanes,
+                                     Py_ssize_t stride) noexcept nogil:
+    """Per lane: ‖x‖ = scaled·up1·up2 with scaled = ‖x·down‖, down a power of two
+    that puts max |xᵢ|·down in [1, 2): no square underflows, and scaled keeps
+    full precision even where ‖x‖ itself is subnormal."""
     cdef real big[BLOCK]
-    cdef real down[BLOCK]
-    cdef real up1[BLOCK]
-    cdef real up2[BLOCK]
     cdef real y
     cdef Py_ssize_t k, l
     for l in range(lanes):
         big[l] = 0
-        norm[l] = 0
+        scaled[l] = 0
     for k in range(m):
         for l in range(lanes):
             big[l] = r_max(big[l], r_abs(x[k * stride + l]))
@@ -602,9 +604,21 @@ cdef inline void column_norms(const real* x, Py_ssize_t m, real* norm, Py_ssize_
     for k in range(m):
         for l in range(lanes):
             y = x[k * stride + l] * down[l]
-            norm[l] += y * y
+            scaled[l] += y * y
     for l in range(lanes):
-        norm[l] = (r_sqrt(norm[l]) * up1[l]) * up2[l]
+        scaled[l] = r_sqrt(scaled[l])
+
+
+cdef inline void column_norms(const real* x, Py_ssize_t m, real* norm, Py_ssize_t lanes,
+                              Py_ssize_t stride) noexcept nogil:
+    """norm[l] = ‖x‖ per lane (see scaled_column_norms)."""
+    cdef real down[BLOCK]
+    cdef real up1[BLOCK]
+    cdef real up2[BLOCK]
+    cdef Py_ssize_t l
+    scaled_column_norms(x, m, norm, down, up1, up2, lanes, stride)
+    for l in range(lanes):
+        norm[l] = (norm[l] * up1[l]) * up2[l]
 
 
 cdef inline real column_dot(const real* x, const real* y, Py_ssize_t m,
@@ -694,7 +708,7 @@ cdef inline void refine_small_columns(real* a, Py_ssize_t m, Py_ssize_t n, real*
     """
     cdef real before[MAX_DIM]
     cdef real big, down, up1, up2, norm
-    cdef Py_ssize_t done, finished, level, j, k
+    cdef Py_ssize_t done, finished, level, repeat, j, k
     done = move_large_columns_first(a, m, 0, n, v, n, want_uv, stride)
     for level in range(MAX_LEVELS):
         big = 0
@@ -717,11 +731,13 @@ cdef inline void refine_small_columns(real* a, Py_ssize_t m, Py_ssize_t n, real*
             if norm <= m * r_eps(norm) * before[j]:
                 for k in range(m):
                     a[(j * m + k) * stride] = 0
-        jacobi_sweeps(a + done * m * stride, m, n - done, v + done * n * stride, n, want_uv,
-                      1, stride)
-        # The sweeps' results are orthogonal to the finished columns only up to
-        # ε times the largest of them: again, for the small ones among them.
-        project_out_columns(a, m, done, n, stride)
+        # The sweeps leave their small results orthogonal to the finished
+        # columns only up to ε times the largest of them, and projecting that
+        # out disturbs their own orthogonality: alternate until both hold.
+        for repeat in range(REFINE_ROUNDS):
+            jacobi_sweeps(a + done * m * stride, m, n - done, v + done * n * stride, n,
+                          want_uv, 1, stride)
+            project_out_columns(a, m, done, n, stride)
         finished = move_large_columns_first(a, m, done, n, v, n, want_uv, stride)
         for j in range(done, n):
             for k in range(m):
@@ -739,10 +755,15 @@ cdef inline void finish_jacobi(real* a, Py_ssize_t m, Py_ssize_t n, real* u, rea
                                Py_ssize_t stride) noexcept nogil:
     """From orthogonal columns to the SVD: σⱼ = ‖aⱼ‖ sorted descending (a sorting
     network, the same steps in every lane), uⱼ = aⱼ/σⱼ, and U completed where a
-    column is zero or the full U wants more."""
+    column is unresolvable or the full U wants more."""
+    # A column below tiny/ε (the input is scaled to max |aᵢⱼ| ∈ [1, 2)) has
+    # subnormal entries, rounded to a few bits: its direction is lost, and any
+    # unit vector orthogonal to the others does (a backward error far below ε).
+    cdef real resolvable = r_tiny(<real>0) / r_eps(<real>0)
     cdef real norm[BLOCK]
     cdef real down[BLOCK]
-    cdef real up1, up2
+    cdef real up1[BLOCK]
+    cdef real up2[BLOCK]
     cdef unsigned char flag[BLOCK]
     cdef real completion[MAX_DIM * BLOCK]
     cdef real x = 1
@@ -768,15 +789,14 @@ cdef inline void finish_jacobi(real* a, Py_ssize_t m, Py_ssize_t n, real* u, rea
         count = lanes
         if j < n:
             count = 0
+            # uⱼ = (aⱼ·2⁻ᵉ)/‖aⱼ·2⁻ᵉ‖, not aⱼ/σⱼ: σⱼ may be subnormal, hence
+            # inexact, and 1/σⱼ may overflow.
+            scaled_column_norms(a + j * m * stride, m, norm, down, up1, up2, lanes, stride)
             for l in range(lanes):
-                x = s[j * stride + l]
-                flag[l] = x > 0
-                count += x <= 0
-                # uⱼ = (aⱼ·2⁻ᵉ)·(1/(σⱼ·2⁻ᵉ)): one division, and 1/σⱼ itself
-                # would overflow for a subnormal σⱼ.
-                x = x if x > 0 else 1
-                power_of_two_scale(x, &down[l], &up1, &up2)
-                norm[l] = <real>1 / (x * down[l])
+                x = norm[l]
+                flag[l] = s[j * stride + l] > resolvable
+                count += s[j * stride + l] <= resolvable
+                norm[l] = <real>1 / (x if x > 0 else 1)
             for k in range(m):
                 for l in range(lanes):
                     u[(j * m + k) * stride + l] = (a[(j * m + k) * stride + l] * down[l]) * norm[l]
@@ -825,7 +845,9 @@ cdef inline void order_pair_3(real* sigma, real* col, real* vcol, Py_ssize_t i,
 cdef inline void finish_jacobi_3x3(real* a, real* u, real* s, real* v, bint want_uv,
                                    Py_ssize_t lanes, Py_ssize_t stride) noexcept nogil:
     """finish_jacobi for 3×3, each lane in registers: a zero σ₃ gets u₃ = u₁ × u₂,
-    a zero σ₂ also u₂ = a unit normal of u₁, a zero matrix U = I."""
+    a zero σ₂ also u₂ = a unit normal of u₁, a zero matrix U = I (zero: below
+    tiny/ε, see finish_jacobi)."""
+    cdef real resolvable = r_tiny(<real>0) / r_eps(<real>0)
     cdef real col[9]
     cdef real vcol[9]
     cdef real sigma[3]
@@ -843,16 +865,22 @@ cdef inline void finish_jacobi_3x3(real* a, real* u, real* s, real* v, bint want
         order_pair_3(sigma, col, vcol, 1, 2)
         order_pair_3(sigma, col, vcol, 0, 1)
         for j in range(3):
-            # uⱼ = (aⱼ·2⁻ᵉ)·(1/(σⱼ·2⁻ᵉ)): 1/σⱼ itself overflows for a subnormal σⱼ.
-            x = sigma[j] if sigma[j] > 0 else 1
+            # uⱼ = (aⱼ·2⁻ᵉ)/‖aⱼ·2⁻ᵉ‖, not aⱼ/σⱼ: σⱼ may be subnormal, hence
+            # inexact, and 1/σⱼ may overflow.
+            x = r_max(r_abs(col[3 * j]), r_max(r_abs(col[3 * j + 1]), r_abs(col[3 * j + 2])))
             power_of_two_scale(x, &down, &up1, &up2)
-            inv = <real>1 / (x * down)
             for i in range(3):
-                col[3 * j + i] = (col[3 * j + i] * down) * inv
+                col[3 * j + i] = col[3 * j + i] * down
+            x = r_sqrt(col[3 * j] * col[3 * j] + col[3 * j + 1] * col[3 * j + 1]
+                       + col[3 * j + 2] * col[3 * j + 2])
+            inv = <real>1 / (x if x > 0 else 1)
+            for i in range(3):
+                col[3 * j + i] = col[3 * j + i] * inv
             s[j * stride + l] = sigma[j]
-        ok1 = sigma[0] > 0
-        ok2 = sigma[1] > 0
-        ok3 = sigma[2] > 0
+        # As in finish_jacobi, below tiny/ε a column's direction is lost.
+        ok1 = sigma[0] > resolvable
+        ok2 = sigma[1] > resolvable
+        ok3 = sigma[2] > resolvable
         col[0] = col[0] if ok1 else 1
         col[1] = col[1] if ok1 else 0
         col[2] = col[2] if ok1 else 0
