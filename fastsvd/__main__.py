@@ -25,7 +25,8 @@ WORKED_EXAMPLES = {
 }
 
 
-def show_worked_examples(out=sys.stdout):
+def show_worked_examples(out=None):
+    out = out or sys.stdout          # looked up late, so redirection works
     np.set_printoptions(precision=6, suppress=True)
     for name, a in WORKED_EXAMPLES.items():
         u, s, vh = svd(a)
@@ -37,7 +38,8 @@ def show_worked_examples(out=sys.stdout):
         print(f"  max |A − UΣVᵀ| = {residual:.1e}\n", file=out)
 
 
-def run_bench(shapes, dtype, count, repeat, out=sys.stdout):
+def run_bench(shapes, dtype, count, repeat, out=None):
+    out = out or sys.stdout
     rows = []
     for shape in shapes:
         row = _bench.bench_shape(shape, dtype, count, repeat)

@@ -1,0 +1,124 @@
+"""The command line: decompose, explain, bench, config and the worked examples."""
+import errno
+import io
+import os
+
+import numpy as np
+import pytest
+
+import fastsvd
+from fastsvd import __main__ as cli
+from fastsvd import _files
+from accuracy import backward_error, tolerance
+
+
+def run(args, capsys):
+    status = cli.main(args)
+    out = capsys.readouterr()
+    return status, out.out, out.err
+
+
+@pytest.fixture
+def stack(tmp_path):
+    a = np.random.default_rng(5).standard_normal((4, 250, 3, 2))
+    path = tmp_path / "in.npy"
+    np.save(path, a)
+    return a, path
+
+
+@pytest.mark.parametrize("full", [False, True])
+def test_decompose_writes_an_exact_svd(stack, tmp_path, capsys, full):
+    a, source = stack
+    out = tmp_path / "out.npz"
+    status, _, err = run(["decompose", str(source), "-o", str(out)] + (["--full"] if full else []),
+                         capsys)
+    assert status == 0, err
+    with np.load(out) as result:
+        u, s, vh = result["U"], result["S"], result["Vh"]
+    assert u.shape == (4, 250, 3, 3 if full else 2) and s.shape == (4, 250, 2)
+    assert (backward_error(a, u, s, vh) <= tolerance(np.float64, 3, 2)).all()
+    np.testing.assert_array_equal(s, fastsvd.svdvals(a))
+
+
+def test_decompose_values_only_and_chunks(stack, tmp_path, capsys, monkeypatch):
+    a, source = stack
+    monkeypatch.setattr(_files, "CHUNK_ENTRIES", 6 * 7)     # many small chunks
+    out = tmp_path / "s.npz"
+    status, _, _ = run(["decompose", str(source), "-o", str(out), "--values-only",
+                        "--workers", "2"], capsys)
+    assert status == 0
+    with np.load(out) as result:
+        assert list(result) == ["S"]
+        np.testing.assert_array_equal(result["S"], fastsvd.svdvals(a))
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "no such file"),
+    (np.arange(5.0), "need (..., M, N)"),
+    (np.ones((3, 2, 2), dtype=complex), "not supported"),
+])
+def test_decompose_rejects_bad_input_clearly(tmp_path, capsys, content, message):
+    source = tmp_path / "in.npy"
+    if content is not None:
+        np.save(source, content)
+    status, _, err = run(["decompose", str(source), "-o", str(tmp_path / "o.npz")], capsys)
+    assert status == 1 and message in err
+    assert not (tmp_path / "o.npz").exists()
+
+
+def test_full_disk_never_half_overwrites_an_existing_output(stack, tmp_path, capsys,
+                                                            monkeypatch):
+    _, source = stack
+    out = tmp_path / "out.npz"
+    out.write_bytes(b"precious earlier result")
+
+    def disk_full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(_files, "_write_member", disk_full)
+    status, _, err = run(["decompose", str(source), "-o", str(out)], capsys)
+    assert status == 1 and "No space left" in err
+    assert out.read_bytes() == b"precious earlier result"
+    assert sorted(os.listdir(tmp_path)) == ["in.npy", "out.npz"]   # no temporaries left
+
+
+def test_explain_shows_the_worked_example(capsys):
+    status, out, _ = run(["explain", "4 0; 3 -5; 0 2"], capsys)
+    assert status == 0
+    assert "λ² − 54λ + 500 = 0" in out and "λ = 27 ± √229" in out
+    sigma = np.sqrt(27 + np.sqrt(229))
+    assert f"{sigma:.6g}" in out
+
+
+def test_explain_rejects_other_shapes(capsys):
+    status, _, err = run(["explain", "1 2 3; 4 5 6; 7 8 9"], capsys)
+    assert status == 2 and "2×2 or 3×2" in err
+
+
+def test_bench_prints_a_table_and_plots(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    plot = tmp_path / "speed.png"
+    status, out, _ = run(["bench", "--shapes", "2x2,3x3", "--count", "2000", "--repeat", "1",
+                          "--plot", str(plot)], capsys)
+    assert status == 0
+    rows = [line for line in out.splitlines() if line.startswith("| 2×2") or
+            line.startswith("| 3×3")]
+    assert len(rows) == 2 and all("×" in row.split("|")[-2] for row in rows)
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_config_names_the_active_build(capsys):
+    status, out, _ = run(["config"], capsys)
+    assert status == 0 and f"active_isa: {fastsvd.config()['active_isa']}" in out
+
+
+def test_worked_examples_of_the_main_job():
+    out = io.StringIO()
+    cli.show_worked_examples(out)
+    text = out.getvalue()
+    w1, w2 = np.sqrt(27 + np.sqrt(229)), np.sqrt(27 - np.sqrt(229))
+    assert f"singular values: [{w1:.6f} {w2:.6f}]" in text
+    assert "singular values: [9. 1.]" in text
+    residuals = [float(line.split("=")[-1]) for line in text.splitlines()
+                 if "max |A − UΣVᵀ|" in line]
+    assert len(residuals) == 2 and max(residuals) < 1e-14
