@@ -8,8 +8,6 @@ in U without any copy.  A matrix holding NaN or Inf gets NaN outputs and
 raises the floating-point "invalid" flag, which numpy's errstate turns into a
 warning, an error or nothing.
 """
-import numpy as np
-
 cimport numpy as cnp
 from numpy cimport npy_intp
 from libc.math cimport NAN

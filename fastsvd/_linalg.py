@@ -46,6 +46,10 @@ _GUFUNCS = {
 }
 
 
+def _gufunc_for(m, n, compute_uv, full_matrices):
+    return _GUFUNCS[bool(compute_uv), bool(full_matrices) and bool(compute_uv), m >= n]
+
+
 @functools.lru_cache(maxsize=None)
 def kernel_name(m: int, n: int) -> str | None:
     """Name of the fastsvd kernel that decomposes M×N matrices, or None for LAPACK."""
@@ -159,18 +163,19 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False, *,
     if signed and (m != n or not compute_uv):
         raise ValueError("signed=True needs square matrices and compute_uv=True")
     dtype = _kernel_dtype(arr)
-    full = bool(full_matrices) and compute_uv
     if hermitian or dtype is None or kernel_name(m, n) is None:
         result = _numpy_svd(arr, full_matrices, compute_uv, hermitian, nonfinite)
     else:
         # Builtin dtypes are singletons: `is` spares astype's cost on single matrices.
         arr = arr if arr.dtype is dtype else arr.astype(dtype)
         if arr.ndim == 2:
-            result, finite = _gufuncs.decompose_one(arr, compute_uv, full)
+            result, finite = _gufuncs.decompose_one(arr, compute_uv,
+                                                    bool(full_matrices) and compute_uv)
             if not finite and nonfinite == "raise":
                 _raise_nonfinite(None, None)
         else:
-            result = _run_batched(_GUFUNCS[compute_uv, full, m >= n], arr, nonfinite, workers)
+            result = _run_batched(_gufunc_for(m, n, compute_uv, full_matrices), arr,
+                                  nonfinite, workers)
     if not compute_uv:
         return result
     u, s, vh = result
@@ -186,9 +191,7 @@ def _is_dask(a):
 def _lazy_svd(a, full_matrices, compute_uv, hermitian, signed):
     """svd of a dask array, lazily: the gufunc goes through dask's apply_gufunc,
     chunk by chunk (the last two axes must each be a single chunk)."""
-    if a.ndim < 2:
-        raise LinAlgError(f"{a.ndim}-dimensional array given. Array must be at "
-                          "least two-dimensional")
+    _assert_stacked_2d(a)
     m, n = a.shape[-2:]
     dtype = _kernel_dtype(a)
     if hermitian or signed or dtype is None or kernel_name(m, n) is None:
@@ -196,8 +199,7 @@ def _lazy_svd(a, full_matrices, compute_uv, hermitian, signed):
             "fastsvd.svd on a dask array takes real matrices with M, N <= "
             f"{_gufuncs.MAX_KERNEL_DIM}, without hermitian or signed; got "
             f"{m}x{n} {a.dtype}")
-    full = bool(full_matrices) and compute_uv
-    result = _GUFUNCS[compute_uv, full, m >= n](a.astype(dtype))
+    result = _gufunc_for(m, n, compute_uv, full_matrices)(a.astype(dtype))
     return SVDResult(*result) if compute_uv else result
 
 
