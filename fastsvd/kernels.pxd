@@ -100,6 +100,15 @@ cdef inline real r_huge(real x) noexcept nogil:
         return DBL_MAX
 
 
+cdef inline real r_square_guard(real x) noexcept nogil:
+    """A power of two K for the Jacobi rotation's squares (its docstring says why
+    it suffices): 2³² for float, 2⁶⁴ for double."""
+    if real is float:
+        return <float>4294967296.0
+    else:
+        return 18446744073709551616.0
+
+
 cdef inline real r_fma(real a, real b, real c) noexcept nogil:
     if real is float:
         return fmaf(a, b, c)
@@ -423,15 +432,11 @@ cdef inline bint rotation_needed(real alpha, real beta, real gamma, real tol) no
     """Whether columns x, y with ‖x‖² = α, ‖y‖² = β, xᵀy = γ need a rotation
     (the test of jacobi_rotation, which see)."""
     cdef real negligible = r_sqrt(r_tiny(<real>0))
-    cdef real down, up1, up2
-    # Scaled, the test's squares stay normal numbers (subnormal ones would
-    # make it inexact); the larger of α, β becomes 1 ≤ α·2⁻ᵉ < 2.
-    power_of_two_scale(r_max(alpha, beta), &down, &up1, &up2)
-    alpha = alpha * down
-    beta = beta * down
-    gamma = gamma * down
-    return not ((alpha < negligible * down) | (beta < negligible * down)
-                | (gamma * gamma <= (tol * tol) * (alpha * beta)))
+    cdef real guard = r_square_guard(<real>0)
+    cdef real scaled_gamma = gamma * guard
+    cdef real scaled_tol = tol * guard
+    return not ((alpha < negligible) | (beta < negligible)
+                | (scaled_gamma * scaled_gamma <= ((scaled_tol * scaled_tol) * alpha) * beta))
 
 
 cdef inline real jacobi_rotation(real alpha, real beta, real gamma, real tol,
@@ -446,17 +451,21 @@ cdef inline real jacobi_rotation(real alpha, real beta, real gamma, real tol,
     to max |aᵢⱼ| ∈ [1, 2) such a column lies far below ε‖A‖ (refine_small_columns
     finishes it).  With d = β − α, r = √(d² + 4γ²) and w = |d| + r:
     t = 2γ·sign(d)/w, c = w/√(2rw), s = 2γ·sign(d)/√(2rw), which takes two
-    square roots and one division (the slow instructions) and never cancels;
-    d and γ are first scaled by a power of two so nothing over- or underflows.
+    square roots and one division (the slow instructions) and never cancels.
+
+    Every sweep starts from entries below 2 in magnitude (scale_lanes, and
+    refine_small_columns per level), so α, β, |γ|, |d| ≤ 4·32² and none of
+    these squares overflows even times K² (K = r_square_guard: 2⁶⁴, or 2³² for
+    float).  Times K² they cannot underflow either: both sides of the test are
+    at least K²·tol²·negligible² ≥ the smallest normal where it can go either
+    way, and so is 4γ²K² where a rotation is made.  K, a constant power of
+    two, scales exactly and costs one multiplication.
     """
-    cdef real down, up1, up2, d, g, r, w, q
+    cdef real guard = r_square_guard(<real>0)
+    cdef real d, g, r, w, q
     cdef bint skip = not rotation_needed(alpha, beta, gamma, tol)
-    power_of_two_scale(r_max(alpha, beta), &down, &up1, &up2)
-    alpha = alpha * down
-    beta = beta * down
-    gamma = gamma * down
-    d = 1 if skip else beta - alpha     # skip: c = 1, s = 0 exactly
-    g = 0 if skip else gamma
+    d = 1 if skip else (beta - alpha) * guard     # skip: c = 1, s = 0 exactly
+    g = 0 if skip else gamma * guard
     r = r_sqrt(d * d + <real>4 * g * g)
     w = r_abs(d) + r
     q = <real>1 / r_sqrt(<real>2 * r * w)
@@ -811,19 +820,9 @@ cdef inline void finish_jacobi(real* a, Py_ssize_t m, Py_ssize_t n, real* u, rea
                                                    else completion[k * stride + l])
 
 
-cdef inline real norm_3(real x, real y, real z) noexcept nogil:
-    """‖(x, y, z)‖, scaled by a power of two so that no square underflows."""
-    cdef real down, up1, up2
-    power_of_two_scale(r_max(r_abs(x), r_max(r_abs(y), r_abs(z))), &down, &up1, &up2)
-    x = x * down
-    y = y * down
-    z = z * down
-    return (r_sqrt(x * x + y * y + z * z) * up1) * up2
-
-
 cdef inline void order_pair_3(real* sigma, real* col, real* vcol, Py_ssize_t i,
                               Py_ssize_t j) noexcept nogil:
-    """Put the larger of σᵢ, σⱼ first, moving columns i, j of a and v along (selects)."""
+    """Put the larger of σᵢ, σⱼ first, moving columns i, j of u and v along (selects)."""
     cdef bint swap = sigma[j] > sigma[i]
     cdef real x, y
     cdef Py_ssize_t k
@@ -860,22 +859,22 @@ cdef inline void finish_jacobi_3x3(real* a, real* u, real* s, real* v, bint want
             col[i] = a[i * stride + l]
             vcol[i] = v[i * stride + l] if want_uv else 0
         for j in range(3):
-            sigma[j] = norm_3(col[3 * j], col[3 * j + 1], col[3 * j + 2])
-        order_pair_3(sigma, col, vcol, 0, 1)
-        order_pair_3(sigma, col, vcol, 1, 2)
-        order_pair_3(sigma, col, vcol, 0, 1)
-        for j in range(3):
-            # uⱼ = (aⱼ·2⁻ᵉ)/‖aⱼ·2⁻ᵉ‖, not aⱼ/σⱼ: σⱼ may be subnormal, hence
-            # inexact, and 1/σⱼ may overflow.
+            # σⱼ = ‖aⱼ‖ and uⱼ = (aⱼ·2⁻ᵉ)/‖aⱼ·2⁻ᵉ‖, not aⱼ/σⱼ: σⱼ may be
+            # subnormal, hence inexact, and 1/σⱼ may overflow.
             x = r_max(r_abs(col[3 * j]), r_max(r_abs(col[3 * j + 1]), r_abs(col[3 * j + 2])))
             power_of_two_scale(x, &down, &up1, &up2)
             for i in range(3):
                 col[3 * j + i] = col[3 * j + i] * down
             x = r_sqrt(col[3 * j] * col[3 * j] + col[3 * j + 1] * col[3 * j + 1]
                        + col[3 * j + 2] * col[3 * j + 2])
+            sigma[j] = (x * up1) * up2
             inv = <real>1 / (x if x > 0 else 1)
             for i in range(3):
                 col[3 * j + i] = col[3 * j + i] * inv
+        order_pair_3(sigma, col, vcol, 0, 1)
+        order_pair_3(sigma, col, vcol, 1, 2)
+        order_pair_3(sigma, col, vcol, 0, 1)
+        for j in range(3):
             s[j * stride + l] = sigma[j]
         # As in finish_jacobi, below tiny/ε a column's direction is lost.
         ok1 = sigma[0] > resolvable
