@@ -75,6 +75,7 @@ def config() -> dict:
         "active_isa": ACTIVE_ISA,
         "available_isas": available(),
         "simd_block": gufuncs.SIMD_BLOCK,
+        "simd_block_jacobi_float64": gufuncs.WIDE_SIMD_BLOCK,
         "max_kernel_dim": gufuncs.MAX_KERNEL_DIM,
         "cpu_features": sorted(f for f, on in cpu_features().items() if on),
     }

@@ -12,6 +12,7 @@ svd_full_m_ge_n: np.ufunc
 svd_full_m_lt_n: np.ufunc
 MAX_KERNEL_DIM: int
 SIMD_BLOCK: int
+WIDE_SIMD_BLOCK: int
 
 def kernel_name(m: int, n: int) -> str | None: ...
 def decompose_one(

@@ -14,7 +14,8 @@ from libc.math cimport NAN
 
 from libc.stdlib cimport malloc, free
 
-from fastsvd.kernels cimport real, svd_lanes, kernel_for_shape, KernelId, MAX_DIM, BLOCK
+from fastsvd.kernels cimport (real, svd_lanes, svd_lanes_jacobi, kernel_for_shape,
+                              block_lanes, KernelId, MAX_DIM, BLOCK, WIDE_BLOCK)
 
 cnp.import_array()
 cnp.import_ufunc()
@@ -35,8 +36,8 @@ cdef enum Mode:
 
 cdef inline void gather(const char* src, npy_intp outer, npy_intp row_step,
                         npy_intp col_step, Py_ssize_t rows, Py_ssize_t cols,
-                        Py_ssize_t lanes, real* dst) noexcept nogil:
-    """dst (SoA, stride BLOCK) ← `lanes` strided rows×cols matrices from src,
+                        Py_ssize_t lanes, real* dst, Py_ssize_t block) noexcept nogil:
+    """dst (SoA, stride block) ← `lanes` strided rows×cols matrices from src,
     `outer` bytes apart: lanes innermost, so that it vectorises (gathers)."""
     cdef Py_ssize_t i, j, l
     cdef const char* entry
@@ -44,13 +45,13 @@ cdef inline void gather(const char* src, npy_intp outer, npy_intp row_step,
         for i in range(rows):
             entry = src + i * row_step + j * col_step
             for l in range(lanes):
-                dst[(j * rows + i) * BLOCK + l] = (<const real*>(entry + l * outer))[0]
+                dst[(j * rows + i) * block + l] = (<const real*>(entry + l * outer))[0]
 
 
 cdef inline void scatter_columns(const real* src, Py_ssize_t length, Py_ssize_t count,
-                                 Py_ssize_t lanes, char* dst, npy_intp outer,
+                                 Py_ssize_t lanes, Py_ssize_t block, char* dst, npy_intp outer,
                                  npy_intp elem_step, npy_intp vector_step) noexcept nogil:
-    """Write `count` vectors of `length` per lane from src (SoA) to `lanes`
+    """Write `count` vectors of `length` per lane from src (SoA, stride block) to `lanes`
     strided destinations `outer` bytes apart (vectorises as scatters)."""
     cdef Py_ssize_t i, j, l
     cdef char* entry
@@ -58,7 +59,7 @@ cdef inline void scatter_columns(const real* src, Py_ssize_t length, Py_ssize_t 
         for i in range(length):
             entry = dst + i * elem_step + j * vector_step
             for l in range(lanes):
-                (<real*>(entry + l * outer))[0] = src[(j * length + i) * BLOCK + l]
+                (<real*>(entry + l * outer))[0] = src[(j * length + i) * block + l]
 
 
 cdef inline void fill_strided(char* dst, Py_ssize_t length, Py_ssize_t count,
@@ -74,7 +75,7 @@ cdef inline void svd_loop(char** args, npy_intp* dimensions, npy_intp* steps,
                           void* data, real value_type) noexcept nogil:
     """The gufunc loop for every SVD flavour (value_type only selects float or double).
 
-    Matrices go through the kernels BLOCK at a time: gathered from numpy's
+    Matrices go through the kernels a block at a time: gathered from numpy's
     strided layout into a structure-of-arrays buffer, decomposed together with
     SIMD, scattered back.
     """
@@ -102,7 +103,7 @@ cdef inline void svd_loop(char** args, npy_intp* dimensions, npy_intp* steps,
     cdef real* u
     cdef real* v
     cdef real* s
-    cdef npy_intp start, k, lanes, i
+    cdef npy_intp start, k, lanes, block
     cdef bint all_finite = True
     cdef bint finite
     if want_uv:
@@ -125,8 +126,9 @@ cdef inline void svd_loop(char** args, npy_intp* dimensions, npy_intp* steps,
                 fill_strided(u_out + k * u_outer, 1, ucols, u_elem + u_vector, 0, <real>1)
         return
     a = NULL
+    block = block_lanes(kernel_for_shape(m, n), m, n, value_type)
     if count > 0 and m >= n and kernel_for_shape(m, n) != KernelId.KERNEL_NONE:
-        a = <real*>malloc((m * n + m * ucols + n * n + n) * BLOCK * sizeof(real))
+        a = <real*>malloc((m * n + m * ucols + n * n + n) * block * sizeof(real))
     if a == NULL:
         # A shape no kernel takes (only reachable by calling a gufunc directly:
         # the m ≥ n one with m < n, or a side over MAX_DIM), or no memory.
@@ -138,27 +140,33 @@ cdef inline void svd_loop(char** args, npy_intp* dimensions, npy_intp* steps,
         if count > 0:
             feraiseexcept(FE_INVALID)
         return
-    u = a + m * n * BLOCK
-    v = u + m * ucols * BLOCK
-    s = v + n * n * BLOCK
+    u = a + m * n * block
+    v = u + m * ucols * block
+    s = v + n * n * block
     start = 0
     while start < count:
-        lanes = min(BLOCK, count - start)
-        gather(args[0] + start * a_outer, a_outer, a_row, a_col, m, n, lanes, a)
+        lanes = min(block, count - start)
+        gather(args[0] + start * a_outer, a_outer, a_row, a_col, m, n, lanes, a, block)
         # Full blocks with a constant lane count (fully vectorised); the last,
         # partial block with as many lanes as it has matrices.
-        if lanes == BLOCK:
+        if block == WIDE_BLOCK:
+            if lanes == WIDE_BLOCK:
+                finite = svd_lanes_jacobi(a, m, n, u, s, v, ucols, want_uv, WIDE_BLOCK,
+                                          WIDE_BLOCK)
+            else:
+                finite = svd_lanes_jacobi(a, m, n, u, s, v, ucols, want_uv, lanes, WIDE_BLOCK)
+        elif lanes == BLOCK:
             finite = svd_lanes(a, m, n, u, s, v, ucols, want_uv, BLOCK, BLOCK)
         else:
             finite = svd_lanes(a, m, n, u, s, v, ucols, want_uv, lanes, BLOCK)
         all_finite = all_finite and finite
-        scatter_columns(s, n, 1, lanes, s_out + start * s_outer, s_outer, s_step, 0)
+        scatter_columns(s, n, 1, lanes, block, s_out + start * s_outer, s_outer, s_step, 0)
         if want_uv:
-            scatter_columns(u, m, ucols, lanes, u_out + start * u_outer, u_outer,
+            scatter_columns(u, m, ucols, lanes, block, u_out + start * u_outer, u_outer,
                             u_elem, u_vector)
-            scatter_columns(v, n, n, lanes, v_out + start * v_outer, v_outer,
+            scatter_columns(v, n, n, lanes, block, v_out + start * v_outer, v_outer,
                             v_elem, v_vector)
-        start += BLOCK
+        start += block
     free(a)
     if not all_finite:
         feraiseexcept(FE_INVALID)
@@ -234,6 +242,7 @@ def kernel_name(Py_ssize_t m, Py_ssize_t n):
 
 MAX_KERNEL_DIM = MAX_DIM
 SIMD_BLOCK = BLOCK
+WIDE_SIMD_BLOCK = WIDE_BLOCK
 
 
 def decompose_one(cnp.ndarray a, bint compute_uv, bint full_matrices):

@@ -4,8 +4,8 @@
 Every kernel decomposes ``lanes`` M×N matrices (M ≥ N) at once, stored
 structure-of-arrays: entry (i, j) of matrix l is ``a[(j*M + i)*stride + l]``,
 i.e. column-major with the lanes innermost.  With ``stride`` = ``lanes`` =
-BLOCK every step is a loop over the lanes with no branch in it, which the
-compiler turns into SIMD code; with ``stride`` = ``lanes`` = 1 the same code
+block_lanes(…) (a constant: BLOCK or WIDE_BLOCK) every step is a loop over
+the lanes with no branch in it, which the compiler turns into SIMD code; with ``stride`` = ``lanes`` = 1 the same code
 is a plain per-matrix kernel on a contiguous column-major matrix.
 
 Outputs, in the same layout: ``u`` (M×ucols; ucols = N for the thin U, M for
@@ -37,6 +37,10 @@ cdef enum:
     REFINE_ROUNDS = 3
     # Matrices per SIMD block: one AVX-512 vector of float32, two of float64.
     BLOCK = 32
+    # Most shapes of the generic Jacobi kernel in double take twice as many:
+    # its sweeps wait on chains of square roots and divisions, and more
+    # independent chains in flight hide that latency (see block_lanes).
+    WIDE_BLOCK = 64
 
 cdef enum KernelId:
     KERNEL_NONE = 0
@@ -57,6 +61,18 @@ cdef inline KernelId kernel_for_shape(Py_ssize_t m, Py_ssize_t n) noexcept nogil
     if m == 3 and n == 3:
         return KERNEL_JACOBI_3X3
     return KERNEL_JACOBI
+
+
+cdef inline Py_ssize_t block_lanes(KernelId kernel, Py_ssize_t m, Py_ssize_t n,
+                                   real value_type) noexcept nogil:
+    """Matrices per SIMD block for a kernel, shape and dtype (value_type only
+    selects the dtype).  Measured on AVX-512: the generic Jacobi kernel in
+    double ran 1.1–1.5× faster with WIDE_BLOCK up to 16×16 and slower at
+    32×32 (whose block then outgrows the cache); the other kernels and float
+    gained nothing, and 2×2 lost."""
+    if real is double and kernel == KERNEL_JACOBI and m * n <= 256:
+        return WIDE_BLOCK
+    return BLOCK
 
 
 # ---------------------------------------------------------------- scalar helpers
@@ -201,9 +217,9 @@ cdef inline bint scale_lanes(real* a, Py_ssize_t entries, Py_ssize_t lanes, Py_s
     up1 is NaN for a matrix holding NaN or Inf, whose entries are zeroed so
     that the kernel stays finite.  Returns whether every matrix was finite.
     """
-    cdef real big[BLOCK]
-    cdef real down[BLOCK]
-    cdef real bad[BLOCK]
+    cdef real big[WIDE_BLOCK]
+    cdef real down[WIDE_BLOCK]
+    cdef real bad[WIDE_BLOCK]
     cdef real x, huge = r_huge(<real>0)
     cdef Py_ssize_t i, l
     cdef int any_bad = 0
@@ -382,10 +398,10 @@ cdef inline void unit_vector_orthogonal_to(const real* q, Py_ssize_t m, Py_ssize
     squared norm ≥ (m − cols)/m, so nothing cancels badly), then Gram–Schmidt
     twice, which is enough.
     """
-    cdef real weight[BLOCK]
-    cdef real best_weight[BLOCK]
-    cdef real best[BLOCK]
-    cdef real proj[BLOCK]
+    cdef real weight[WIDE_BLOCK]
+    cdef real best_weight[WIDE_BLOCK]
+    cdef real best[WIDE_BLOCK]
+    cdef real proj[WIDE_BLOCK]
     cdef real y
     cdef bint better
     cdef Py_ssize_t i, c, k, l, repeat
@@ -489,11 +505,11 @@ cdef inline void jacobi_sweeps(real* a, Py_ssize_t m, Py_ssize_t n, real* v, Py_
     MAX_SWEEPS sweeps; converged lanes get identity rotations meanwhile.  The
     columns of v (of length vlen) are rotated alongside."""
     cdef real tol = r_sqrt(<real>m) * r_eps(<real>0)
-    cdef real alpha[BLOCK]
-    cdef real beta[BLOCK]
-    cdef real gamma[BLOCK]
-    cdef real cosine[BLOCK]
-    cdef real sine[BLOCK]
+    cdef real alpha[WIDE_BLOCK]
+    cdef real beta[WIDE_BLOCK]
+    cdef real gamma[WIDE_BLOCK]
+    cdef real cosine[WIDE_BLOCK]
+    cdef real sine[WIDE_BLOCK]
     cdef real x, y
     cdef int rotations
     cdef real* ai
@@ -599,7 +615,7 @@ cdef inline void scaled_column_norms(const real* x, Py_ssize_t m, real* scaled, 
     """Per lane: ‖x‖ = scaled·up1·up2 with scaled = ‖x·down‖, down a power of two
     that puts max |xᵢ|·down in [1, 2): no square underflows, and scaled keeps
     full precision even where ‖x‖ itself is subnormal."""
-    cdef real big[BLOCK]
+    cdef real big[WIDE_BLOCK]
     cdef real y
     cdef Py_ssize_t k, l
     for l in range(lanes):
@@ -621,9 +637,9 @@ cdef inline void scaled_column_norms(const real* x, Py_ssize_t m, real* scaled, 
 cdef inline void column_norms(const real* x, Py_ssize_t m, real* norm, Py_ssize_t lanes,
                               Py_ssize_t stride) noexcept nogil:
     """norm[l] = ‖x‖ per lane (see scaled_column_norms)."""
-    cdef real down[BLOCK]
-    cdef real up1[BLOCK]
-    cdef real up2[BLOCK]
+    cdef real down[WIDE_BLOCK]
+    cdef real up1[WIDE_BLOCK]
+    cdef real up2[WIDE_BLOCK]
     cdef Py_ssize_t l
     scaled_column_norms(x, m, norm, down, up1, up2, lanes, stride)
     for l in range(lanes):
@@ -644,8 +660,8 @@ cdef inline void find_small_columns(const real* a, Py_ssize_t m, Py_ssize_t n,
                                     Py_ssize_t stride) noexcept nogil:
     """flag[l]: matrix l has a nonzero column the sweeps left alone as negligible."""
     cdef real negligible = r_sqrt(r_tiny(<real>0))
-    cdef real alpha[BLOCK]
-    cdef real big[BLOCK]
+    cdef real alpha[WIDE_BLOCK]
+    cdef real big[WIDE_BLOCK]
     cdef real x
     cdef Py_ssize_t j, k, l
     for l in range(lanes):
@@ -769,12 +785,12 @@ cdef inline void finish_jacobi(real* a, Py_ssize_t m, Py_ssize_t n, real* u, rea
     # subnormal entries, rounded to a few bits: its direction is lost, and any
     # unit vector orthogonal to the others does (a backward error far below ε).
     cdef real resolvable = r_tiny(<real>0) / r_eps(<real>0)
-    cdef real norm[BLOCK]
-    cdef real down[BLOCK]
-    cdef real up1[BLOCK]
-    cdef real up2[BLOCK]
-    cdef unsigned char flag[BLOCK]
-    cdef real completion[MAX_DIM * BLOCK]
+    cdef real norm[WIDE_BLOCK]
+    cdef real down[WIDE_BLOCK]
+    cdef real up1[WIDE_BLOCK]
+    cdef real up2[WIDE_BLOCK]
+    cdef unsigned char flag[WIDE_BLOCK]
+    cdef real completion[MAX_DIM * WIDE_BLOCK]
     cdef real x = 1
     cdef int count
     cdef Py_ssize_t i, j, k, l
@@ -903,16 +919,30 @@ cdef inline void finish_jacobi_3x3(real* a, real* u, real* s, real* v, bint want
 cdef inline bint svd_lanes(real* a, Py_ssize_t m, Py_ssize_t n, real* u, real* s, real* v,
                            Py_ssize_t ucols, bint want_uv, Py_ssize_t lanes,
                            Py_ssize_t stride) noexcept nogil:
-    """SVD of `lanes` ≤ BLOCK matrices laid out as the module doc says.
+    """SVD of `lanes` ≤ block_lanes(…) matrices laid out as the module doc says.
 
     Needs kernel_for_shape(m, n) != KERNEL_NONE.  u and v are written only when
     want_uv.  Returns whether every matrix was finite; a matrix holding NaN or
     Inf gets NaN in all its outputs.
     """
-    cdef real up1[BLOCK]
-    cdef real up2[BLOCK]
-    cdef unsigned char small[BLOCK]
-    cdef KernelId kernel = kernel_for_shape(m, n)
+    return svd_lanes_with(kernel_for_shape(m, n), a, m, n, u, s, v, ucols, want_uv, lanes,
+                          stride)
+
+
+cdef inline bint svd_lanes_jacobi(real* a, Py_ssize_t m, Py_ssize_t n, real* u, real* s,
+                                  real* v, Py_ssize_t ucols, bint want_uv, Py_ssize_t lanes,
+                                  Py_ssize_t stride) noexcept nogil:
+    """svd_lanes for the shapes of KERNEL_JACOBI only: a function of its own, so
+    that the compiler specialises it for WIDE_BLOCK apart from svd_lanes."""
+    return svd_lanes_with(KERNEL_JACOBI, a, m, n, u, s, v, ucols, want_uv, lanes, stride)
+
+
+cdef inline bint svd_lanes_with(KernelId kernel, real* a, Py_ssize_t m, Py_ssize_t n, real* u,
+                                real* s, real* v, Py_ssize_t ucols, bint want_uv,
+                                Py_ssize_t lanes, Py_ssize_t stride) noexcept nogil:
+    cdef real up1[WIDE_BLOCK]
+    cdef real up2[WIDE_BLOCK]
+    cdef unsigned char small[WIDE_BLOCK]
     cdef bint finite = scale_lanes(a, m * n, lanes, stride, up1, up2)
     cdef Py_ssize_t i, l
     if kernel == KERNEL_GRAM_2X2:
