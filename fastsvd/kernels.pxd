@@ -67,9 +67,8 @@ cdef inline Py_ssize_t block_lanes(KernelId kernel, Py_ssize_t m, Py_ssize_t n,
                                    real value_type) noexcept nogil:
     """Matrices per SIMD block for a kernel, shape and dtype (value_type only
     selects the dtype).  Measured on AVX-512: the generic Jacobi kernel in
-    double ran 1.1–1.5× faster with WIDE_BLOCK up to 16×16 and slower at
-    32×32 (whose block then outgrows the cache); the other kernels and float
-    gained nothing, and 2×2 lost."""
+    double ran 1.1–1.5× faster with WIDE_BLOCK up to 16×16 and no faster at
+    32×32; the other kernels and float gained nothing, and 2×2 lost."""
     if real is double and kernel == KERNEL_JACOBI and m * n <= 256:
         return WIDE_BLOCK
     return BLOCK
