@@ -21,7 +21,11 @@ cnp.import_array()
 cnp.import_ufunc()
 
 cdef extern from "<fenv.h>" nogil:
+    ctypedef int fexcept_t    # (its real type is the C library's)
     int FE_INVALID
+    int FE_ALL_EXCEPT
+    int fegetexceptflag(fexcept_t* flags, int excepts)
+    int fesetexceptflag(const fexcept_t* flags, int excepts)
     int feraiseexcept(int excepts)
     int feclearexcept(int excepts)
     int fetestexcept(int excepts)
@@ -78,6 +82,13 @@ cdef inline void svd_loop(char** args, npy_intp* dimensions, npy_intp* steps,
     Matrices go through the kernels a block at a time: gathered from numpy's
     strided layout into a structure-of-arrays buffer, decomposed together with
     SIMD, scattered back.
+
+    The floating-point flags it leaves are those it found, plus "invalid" when
+    a matrix held NaN or Inf: nothing else.  The kernels' own flags mean
+    nothing (underflow in a discarded branch, say), and the compiler computes
+    ahead on lanes a partial block does not use (it hoisted a comparison of
+    such lanes out of a loop, which raised "invalid" when stale stack memory
+    there held a signaling NaN), so they are dropped.
     """
     cdef int mode = <int><size_t>data
     cdef bint transposed = mode & TRANSPOSED
@@ -106,6 +117,7 @@ cdef inline void svd_loop(char** args, npy_intp* dimensions, npy_intp* steps,
     cdef npy_intp start, k, lanes, block
     cdef bint all_finite = True
     cdef bint finite
+    cdef fexcept_t flags_on_entry
     if want_uv:
         # Outputs U (args[1]), S (args[2]), Vh (args[3]); the kernel's u holds
         # columns uⱼ, and its v columns vⱼ, i.e. the rows of Vh.
@@ -143,6 +155,7 @@ cdef inline void svd_loop(char** args, npy_intp* dimensions, npy_intp* steps,
     u = a + m * n * block
     v = u + m * ucols * block
     s = v + n * n * block
+    fegetexceptflag(&flags_on_entry, FE_ALL_EXCEPT)
     start = 0
     while start < count:
         lanes = min(block, count - start)
@@ -168,6 +181,7 @@ cdef inline void svd_loop(char** args, npy_intp* dimensions, npy_intp* steps,
                             v_elem, v_vector)
         start += block
     free(a)
+    fesetexceptflag(&flags_on_entry, FE_ALL_EXCEPT)
     if not all_finite:
         feraiseexcept(FE_INVALID)
 
