@@ -35,6 +35,9 @@ cdef enum:
     # each taking this many rounds of sweeps and re-orthogonalisation.
     MAX_LEVELS = 64
     REFINE_ROUNDS = 3
+    # The 3×3 sweeps test for convergence before this sweep and later ones
+    # (counted from 0; see jacobi_sweeps_3x3).
+    FIRST_CONVERGENCE_CHECK_3X3 = 2
     # Matrices per SIMD block: one AVX-512 vector of float32, two of float64.
     BLOCK = 32
     # Most shapes of the generic Jacobi kernel in double take twice as many:
@@ -497,6 +500,55 @@ cdef inline void set_identity_lanes(real* v, Py_ssize_t n, Py_ssize_t lanes,
             v[i * stride + l] = 1 if i % (n + 1) == 0 else 0
 
 
+cdef inline void pair_products(const real* x, const real* y, Py_ssize_t m, real* alpha,
+                               real* beta, real* gamma, Py_ssize_t lanes,
+                               Py_ssize_t stride) noexcept nogil:
+    """Per lane: α = ‖x‖², β = ‖y‖², γ = xᵀy of two columns of length m."""
+    cdef real xk, yk
+    cdef Py_ssize_t k, l
+    for l in range(lanes):
+        alpha[l] = 0
+        beta[l] = 0
+        gamma[l] = 0
+    for k in range(m):
+        for l in range(lanes):
+            xk = x[k * stride + l]
+            yk = y[k * stride + l]
+            alpha[l] += xk * xk
+            beta[l] += yk * yk
+            gamma[l] += xk * yk
+
+
+cdef inline bint any_pair_needs_rotation(const real* a, Py_ssize_t m, Py_ssize_t n, real tol,
+                                         Py_ssize_t lanes, Py_ssize_t stride) noexcept nogil:
+    """Whether a sweep would rotate any column pair of any lane: a pass without
+    square roots or divisions that spares the last sweep, whose rotations would
+    all be 1."""
+    cdef real alpha[WIDE_BLOCK]
+    cdef real beta[WIDE_BLOCK]
+    cdef real gamma[WIDE_BLOCK]
+    cdef int needed
+    cdef Py_ssize_t i, j, l
+    for i in range(n - 1):
+        for j in range(i + 1, n):
+            pair_products(a + i * m * stride, a + j * m * stride, m, alpha, beta, gamma,
+                          lanes, stride)
+            needed = 0
+            for l in range(lanes):
+                needed += rotation_needed(alpha[l], beta[l], gamma[l], tol)
+            if needed:
+                return True
+    return False
+
+
+cdef inline real worth_checking(real value_type) noexcept nogil:
+    """ε^¼.  Jacobi converges quadratically: after a sweep whose largest |sin θ|
+    was δ, the next rotates by about δ², so only a sweep that follows one with
+    δ below ε^¼ may find nothing left to do, and only then is a convergence
+    check (a fraction of a sweep) worth its cost."""
+    return r_sqrt(r_sqrt(r_eps(value_type)))
+
+
 cdef inline void jacobi_sweeps(real* a, Py_ssize_t m, Py_ssize_t n, real* v, Py_ssize_t vlen,
                                bint want_uv, Py_ssize_t lanes, Py_ssize_t stride) noexcept nogil:
     """One-sided (Hestenes) Jacobi on scaled M×N matrices, M ≥ N: rotate column
@@ -504,37 +556,31 @@ cdef inline void jacobi_sweeps(real* a, Py_ssize_t m, Py_ssize_t n, real* v, Py_
     MAX_SWEEPS sweeps; converged lanes get identity rotations meanwhile.  The
     columns of v (of length vlen) are rotated alongside."""
     cdef real tol = r_sqrt(<real>m) * r_eps(<real>0)
+    cdef real small_sine = worth_checking(<real>0)
     cdef real alpha[WIDE_BLOCK]
     cdef real beta[WIDE_BLOCK]
     cdef real gamma[WIDE_BLOCK]
     cdef real cosine[WIDE_BLOCK]
     cdef real sine[WIDE_BLOCK]
-    cdef real x, y
-    cdef int rotations
+    cdef int rotations, large_rotations = 1
     cdef real* ai
     cdef real* aj
-    cdef Py_ssize_t sweep, i, j, k, l
+    cdef Py_ssize_t sweep, i, j, l
     for sweep in range(MAX_SWEEPS):
+        if large_rotations == 0 and not any_pair_needs_rotation(a, m, n, tol, lanes, stride):
+            break
         rotations = 0
+        large_rotations = 0
         for i in range(n - 1):
             ai = a + i * m * stride
             for j in range(i + 1, n):
                 aj = a + j * m * stride
-                for l in range(lanes):
-                    alpha[l] = 0
-                    beta[l] = 0
-                    gamma[l] = 0
-                for k in range(m):
-                    for l in range(lanes):
-                        x = ai[k * stride + l]
-                        y = aj[k * stride + l]
-                        alpha[l] += x * x
-                        beta[l] += y * y
-                        gamma[l] += x * y
+                pair_products(ai, aj, m, alpha, beta, gamma, lanes, stride)
                 for l in range(lanes):
                     jacobi_rotation(alpha[l], beta[l], gamma[l], tol, &cosine[l], &sine[l])
                 for l in range(lanes):
                     rotations += sine[l] != 0
+                    large_rotations += r_abs(sine[l]) >= small_sine
                 rotate_pair(ai, aj, m, cosine, sine, lanes, stride)
                 if want_uv:
                     rotate_pair(v + i * vlen * stride, v + j * vlen * stride, vlen, cosine,
@@ -579,9 +625,14 @@ cdef inline void jacobi_sweeps_3x3(real* a, real* v, bint want_uv, Py_ssize_t la
     cdef int rotations
     cdef Py_ssize_t sweep, i, l
     for sweep in range(MAX_SWEEPS):
-        # After the first sweep, a pass without square roots or divisions tells
-        # convergence: it spares the last sweep, whose rotations would all be 1.
-        if sweep > 0:
+        # A pass without square roots or divisions tells convergence: it spares
+        # the last sweep, whose rotations would all be 1.  Not after the first
+        # sweep: blocks of random matrices take four (a third of the matrices
+        # need the fourth), and one that converges in one ends on a sweep
+        # without rotations.  (jacobi_sweeps decides by the sizes of the last
+        # sweep's rotations instead; counting them here kept GCC from
+        # vectorising this loop, 3× slower.)
+        if sweep >= FIRST_CONVERGENCE_CHECK_3X3:
             rotations = 0
             for l in range(lanes):
                 for i in range(9):
