@@ -825,6 +825,23 @@ cdef inline void refine_small_columns(real* a, Py_ssize_t m, Py_ssize_t n, real*
             a[(j * m + k) * stride] = 0
 
 
+cdef inline void order_columns(real* a, real* s, real* v, Py_ssize_t i, Py_ssize_t j,
+                               Py_ssize_t m, Py_ssize_t n, bint want_uv, unsigned char* flag,
+                               Py_ssize_t lanes, Py_ssize_t stride) noexcept nogil:
+    """Per lane, put the larger of σᵢ, σⱼ (i < j) first, with columns i, j of a and v."""
+    cdef int count = 0
+    cdef Py_ssize_t l
+    for l in range(lanes):
+        flag[l] = s[j * stride + l] > s[i * stride + l]
+        count += flag[l]
+    if count == 0:
+        return
+    swap_where(s + i * stride, s + j * stride, 1, flag, lanes, stride)
+    if want_uv:
+        swap_where(a + i * m * stride, a + j * m * stride, m, flag, lanes, stride)
+        swap_where(v + i * n * stride, v + j * n * stride, n, flag, lanes, stride)
+
+
 cdef inline void finish_jacobi(real* a, Py_ssize_t m, Py_ssize_t n, real* u, real* s,
                                real* v, Py_ssize_t ucols, bint want_uv, Py_ssize_t lanes,
                                Py_ssize_t stride) noexcept nogil:
@@ -843,21 +860,24 @@ cdef inline void finish_jacobi(real* a, Py_ssize_t m, Py_ssize_t n, real* u, rea
     cdef real completion[MAX_DIM * WIDE_BLOCK]
     cdef real x = 1
     cdef int count
-    cdef Py_ssize_t i, j, k, l
+    cdef Py_ssize_t i, j, k, l, span, gap
     for j in range(n):
         column_norms(a + j * m * stride, m, s + j * stride, lanes, stride)
-    for i in range(n - 1):
-        for j in range(n - 1 - i):
-            count = 0
-            for l in range(lanes):
-                flag[l] = s[(j + 1) * stride + l] > s[j * stride + l]
-                count += flag[l]
-            if count == 0:
-                continue
-            swap_where(s + j * stride, s + (j + 1) * stride, 1, flag, lanes, stride)
-            if want_uv:
-                swap_where(a + j * m * stride, a + (j + 1) * m * stride, m, flag, lanes, stride)
-                swap_where(v + j * n * stride, v + (j + 1) * n * stride, n, flag, lanes, stride)
+    # Batcher's odd–even merge sort (for any n): about n·log²n/4 compare-exchanges,
+    # 191 for n = 32 where exchanging neighbours took 496, each moving two
+    # columns of a and of v in every lane.
+    span = 1
+    while span < n:
+        gap = span
+        while gap >= 1:
+            j = gap % span
+            while j < n - gap:
+                for i in range(j, min(j + gap, n - gap)):
+                    if i // (2 * span) == (i + gap) // (2 * span):
+                        order_columns(a, s, v, i, i + gap, m, n, want_uv, flag, lanes, stride)
+                j += 2 * gap
+            gap //= 2
+        span *= 2
     if not want_uv:
         return
     for j in range(ucols):
