@@ -227,6 +227,22 @@ def test_hard_inputs_known_values():
             assert s.shape == (p,)
 
 
+@pytest.mark.parametrize("n", range(1, 33))
+@pytest.mark.parametrize("dtype", DTYPES, ids=param_id)
+def test_singular_values_sorted_from_every_order(dtype, n):
+    """Orthogonal columns in shuffled order (no rotation to make), with ties: the
+    sorting of σ, a different network for each N, must put every order right."""
+    rng = rng_for("sorting", n)
+    values = rng.integers(1, n // 2 + 2, size=(40, n)).astype(dtype)  # ties included
+    signs = rng.choice(np.array([-1, 1], dtype), size=(40, n))
+    a = np.zeros((40, n, n), dtype)
+    a[:, np.arange(n), np.arange(n)] = values * signs
+    u, s, vh = fastsvd.svd(a)
+    np.testing.assert_array_equal(s, -np.sort(-values, axis=1))
+    # U and Vh are signed permutations: the product is exact.
+    np.testing.assert_array_equal((u * s[..., None, :]) @ vh, a)
+
+
 @pytest.mark.parametrize("ratio", RATIOS)
 @pytest.mark.parametrize("shape", SHAPES, ids=param_id)
 @pytest.mark.parametrize("dtype", DTYPES, ids=param_id)
