@@ -1,7 +1,7 @@
 """Speed of fastsvd against numpy.linalg.svd, measured in the same run.
 
 Shared machines are noisy, so every figure is the median of several runs and
-every ratio compares two medians taken moments apart on the same batch.
+every ratio compares two medians of runs that alternate, on the same batch.
 """
 from __future__ import annotations
 
@@ -40,13 +40,17 @@ class BenchRow:
         return self.numpy_ns / self.fastsvd_ns
 
 
-def median_seconds(func, repeat: int) -> float:
-    times = []
+def interleaved_median_seconds(funcs, repeat: int) -> list[float]:
+    """Median time of each function over `repeat` rounds, each round running
+    every function once: a change in the machine's load hits all of them alike
+    instead of whichever ran during it."""
+    times = [[] for _ in funcs]
     for _ in range(repeat):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
+        for func, record in zip(funcs, times):
+            start = time.perf_counter()
+            func()
+            record.append(time.perf_counter() - start)
+    return [float(np.median(record)) for record in times]
 
 
 def random_batch(shape, count, dtype, seed=0):
@@ -54,15 +58,15 @@ def random_batch(shape, count, dtype, seed=0):
     return rng.standard_normal((count, *shape)).astype(dtype)
 
 
-def bench_shape(shape, dtype="float64", count=None, repeat=3, numpy_repeat=None) -> BenchRow:
+def bench_shape(shape, dtype="float64", count=None, repeat=3) -> BenchRow:
     count = count or DEFAULT_COUNTS.get(tuple(shape), 100_000)
     batch = random_batch(shape, count, dtype)
     # One thread for numpy too: idle OpenBLAS workers spin on the other cores,
     # which would slow whatever runs next on a small shared machine.
     limit = threadpool_limits(1) if threadpool_limits else contextlib.nullcontext()
     with limit:
-        fast = median_seconds(lambda: svd(batch), repeat)
-        slow = median_seconds(lambda: np.linalg.svd(batch), numpy_repeat or repeat)
+        fast, slow = interleaved_median_seconds(
+            [lambda: svd(batch), lambda: np.linalg.svd(batch)], repeat)
     return BenchRow(tuple(shape), str(np.dtype(dtype)), count,
                     fast / count * 1e9, slow / count * 1e9)
 
