@@ -543,9 +543,9 @@ cdef inline bint any_pair_needs_rotation(const real* a, Py_ssize_t m, Py_ssize_t
 
 cdef inline real worth_checking(real value_type) noexcept nogil:
     """ε^¼.  Jacobi converges quadratically: after a sweep whose largest |sin θ|
-    was δ, the next rotates by about δ², so only a sweep that follows one with
-    δ below ε^¼ may find nothing left to do, and only then is a convergence
-    check (a fraction of a sweep) worth its cost."""
+    was δ, the next would rotate by about δ², so a convergence check (a
+    fraction of a sweep) can succeed only after a sweep with δ about √ε or
+    less: run it after those with δ below ε^¼, a wide margin."""
     return r_sqrt(r_sqrt(r_eps(value_type)))
 
 
