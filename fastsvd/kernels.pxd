@@ -38,6 +38,8 @@ cdef enum:
     # The 3×3 sweeps test for convergence before this sweep and later ones
     # (counted from 0; see jacobi_sweeps_3x3).
     FIRST_CONVERGENCE_CHECK_3X3 = 2
+    # Lanes per step of that check: one AVX-512 vector of float32, two of float64.
+    CHECK_LANES = 16
     # Matrices per SIMD block: one AVX-512 vector of float32, two of float64.
     BLOCK = 32
     # Most shapes of the generic Jacobi kernel in double take twice as many:
@@ -616,6 +618,28 @@ cdef inline int pair_needs_rotation_3(const real* x, const real* y, real tol) no
                            x[0] * y[0] + x[1] * y[1] + x[2] * y[2], tol)
 
 
+cdef inline bint any_lane_needs_rotation_3x3(const real* a, real tol, Py_ssize_t lanes,
+                                             Py_ssize_t stride) noexcept nogil:
+    """Whether a sweep would rotate any column pair of any 3×3 lane, a group of
+    CHECK_LANES lanes at a time: unconverged blocks, most of those checked,
+    stop at their first group."""
+    cdef real col[9]
+    cdef int needed
+    cdef Py_ssize_t first = 0, i, l
+    while first < lanes:
+        needed = 0
+        for l in range(first, min(first + CHECK_LANES, lanes)):
+            for i in range(9):
+                col[i] = a[i * stride + l]
+            needed += (pair_needs_rotation_3(col, col + 3, tol)
+                       + pair_needs_rotation_3(col, col + 6, tol)
+                       + pair_needs_rotation_3(col + 3, col + 6, tol))
+        if needed:
+            return True
+        first += CHECK_LANES
+    return False
+
+
 cdef inline void jacobi_sweeps_3x3(real* a, real* v, bint want_uv, Py_ssize_t lanes,
                                    Py_ssize_t stride) noexcept nogil:
     """jacobi_sweeps for 3×3: a whole sweep per lane in registers, one pass over memory."""
@@ -632,16 +656,9 @@ cdef inline void jacobi_sweeps_3x3(real* a, real* v, bint want_uv, Py_ssize_t la
         # without rotations.  (jacobi_sweeps decides by the sizes of the last
         # sweep's rotations instead; counting them here kept GCC from
         # vectorising this loop, 3× slower.)
-        if sweep >= FIRST_CONVERGENCE_CHECK_3X3:
-            rotations = 0
-            for l in range(lanes):
-                for i in range(9):
-                    col[i] = a[i * stride + l]
-                rotations += (pair_needs_rotation_3(col, col + 3, tol)
-                              + pair_needs_rotation_3(col, col + 6, tol)
-                              + pair_needs_rotation_3(col + 3, col + 6, tol))
-            if rotations == 0:
-                break
+        if sweep >= FIRST_CONVERGENCE_CHECK_3X3 and not any_lane_needs_rotation_3x3(
+                a, tol, lanes, stride):
+            break
         rotations = 0
         for l in range(lanes):
             for i in range(9):
