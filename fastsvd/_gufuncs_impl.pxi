@@ -115,6 +115,7 @@ cdef inline void svd_loop(char** args, npy_intp* dimensions, npy_intp* steps,
     cdef real* v
     cdef real* s
     cdef npy_intp start, k, lanes, block
+    cdef KernelId kernel
     cdef bint all_finite = True
     cdef bint finite
     cdef fexcept_t flags_on_entry
@@ -138,8 +139,9 @@ cdef inline void svd_loop(char** args, npy_intp* dimensions, npy_intp* steps,
                 fill_strided(u_out + k * u_outer, 1, ucols, u_elem + u_vector, 0, <real>1)
         return
     a = NULL
-    block = block_lanes(kernel_for_shape(m, n), m, n, value_type)
-    if count > 0 and m >= n and kernel_for_shape(m, n) != KernelId.KERNEL_NONE:
+    kernel = kernel_for_shape(m, n)
+    block = block_lanes(kernel, m, n, value_type)
+    if count > 0 and m >= n and kernel != KernelId.KERNEL_NONE:
         a = <real*>malloc((m * n + m * ucols + n * n + n) * block * sizeof(real))
     if a == NULL:
         # A shape no kernel takes (only reachable by calling a gufunc directly:

@@ -5,8 +5,9 @@ Every kernel decomposes ``lanes`` M×N matrices (M ≥ N) at once, stored
 structure-of-arrays: entry (i, j) of matrix l is ``a[(j*M + i)*stride + l]``,
 i.e. column-major with the lanes innermost.  With ``stride`` = ``lanes`` =
 block_lanes(…) (a constant: BLOCK or WIDE_BLOCK) every step is a loop over
-the lanes with no branch in it, which the compiler turns into SIMD code; with ``stride`` = ``lanes`` = 1 the same code
-is a plain per-matrix kernel on a contiguous column-major matrix.
+the lanes with no branch in it, which the compiler turns into SIMD code; with
+``stride`` = ``lanes`` = 1 the same code is a plain per-matrix kernel on a
+contiguous column-major matrix.
 
 Outputs, in the same layout: ``u`` (M×ucols; ucols = N for the thin U, M for
 the full one), ``s`` (N values, descending) and ``v`` (N×N, the right singular
