@@ -31,6 +31,35 @@ cdef extern from "<fenv.h>" nogil:
     int fetestexcept(int excepts)
 
 
+cdef extern from *:
+    """
+    #if defined(__GNUC__) || defined(__clang__)
+    #define fastsvd_prefetch_read(p) __builtin_prefetch((p), 0, 3)
+    #define fastsvd_prefetch_write(p) __builtin_prefetch((p), 1, 3)
+    #else
+    #define fastsvd_prefetch_read(p) ((void)0)
+    #define fastsvd_prefetch_write(p) ((void)0)
+    #endif
+    """
+    void fastsvd_prefetch_read(const void* p) nogil
+    void fastsvd_prefetch_write(const void* p) nogil
+
+
+cdef inline void prefetch_matrices(const char* p, npy_intp outer, npy_intp span,
+                                   npy_intp lanes, bint for_write) noexcept nogil:
+    """Ask the cache for `lanes` matrices `outer` bytes apart, each by its
+    first entry and the one `span` bytes on (all the lines of a contiguous
+    matrix up to 128 bytes; the hardware prefetcher follows longer ones)."""
+    cdef npy_intp l
+    for l in range(lanes):
+        if for_write:
+            fastsvd_prefetch_write(p + l * outer)
+            fastsvd_prefetch_write(p + l * outer + span)
+        else:
+            fastsvd_prefetch_read(p + l * outer)
+            fastsvd_prefetch_read(p + l * outer + span)
+
+
 cdef enum Mode:
     VALUES = 0    # (m,n)->(p)
     THIN = 1      # U with min(M, N) columns
@@ -114,7 +143,7 @@ cdef inline void svd_loop(char** args, npy_intp* dimensions, npy_intp* steps,
     cdef real* u
     cdef real* v
     cdef real* s
-    cdef npy_intp start, k, lanes, block
+    cdef npy_intp start, k, lanes, next_lanes, block
     cdef KernelId kernel
     cdef bint all_finite = True
     cdef bint finite
@@ -161,6 +190,19 @@ cdef inline void svd_loop(char** args, npy_intp* dimensions, npy_intp* steps,
     start = 0
     while start < count:
         lanes = min(block, count - start)
+        # The next block's input, and its outputs for writing, are fetched
+        # while this block computes, so the memory traffic overlaps arithmetic.
+        if start + block < count:
+            next_lanes = min(block, count - start - block)
+            prefetch_matrices(args[0] + (start + block) * a_outer, a_outer,
+                              (m - 1) * a_row + (n - 1) * a_col, next_lanes, False)
+            prefetch_matrices(s_out + (start + block) * s_outer, s_outer, (n - 1) * s_step,
+                              next_lanes, True)
+            if want_uv:
+                prefetch_matrices(u_out + (start + block) * u_outer, u_outer,
+                                  (m - 1) * u_elem + (ucols - 1) * u_vector, next_lanes, True)
+                prefetch_matrices(v_out + (start + block) * v_outer, v_outer,
+                                  (n - 1) * v_elem + (n - 1) * v_vector, next_lanes, True)
         gather(args[0] + start * a_outer, a_outer, a_row, a_col, m, n, lanes, a, block)
         # Full blocks with a constant lane count (fully vectorised); the last,
         # partial block with as many lanes as it has matrices.
