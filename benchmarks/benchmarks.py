@@ -6,6 +6,7 @@ same run: shared machines are noisy, ratios within one run are not.
 import numpy as np
 
 import fastsvd
+from fastsvd._bench import move_svd_bytes
 
 SHAPES = ["2x2", "3x2", "2x3", "3x3", "4x4", "8x8", "16x16", "32x32"]
 DTYPES = ["float32", "float64"]
@@ -46,6 +47,20 @@ class SVD:
 
     def peakmem_svd(self, shape, dtype, batch, library):
         self.svd(self.a)
+
+
+class MemoryFloor:
+    """Only reading A and writing fresh U, S, Vh: the least time any full SVD
+    returning new arrays can take.  Compare with SVD.time_svd at batch 1,000,000."""
+
+    params = (SHAPES, DTYPES)
+    param_names = ["shape", "dtype"]
+
+    def setup(self, shape, dtype):
+        self.a = make_batch(shape, dtype, 1_000_000)
+
+    def time_move_svd_bytes(self, shape, dtype):
+        move_svd_bytes(self.a)
 
 
 class Threads:

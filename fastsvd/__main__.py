@@ -45,7 +45,8 @@ def run_bench(shapes, dtype, count, repeat, out=None):
         row = _bench.bench_shape(shape, dtype, count, repeat)
         rows.append(row)
         print(f"  {shape[0]}×{shape[1]}: fastsvd {row.fastsvd_ns:,.1f} ns, "
-              f"numpy {row.numpy_ns:,.0f} ns per matrix ({row.ratio:,.1f}×)",
+              f"numpy {row.numpy_ns:,.0f} ns per matrix ({row.ratio:,.1f}×); "
+              f"memory floor {row.floor_ns:,.1f} ns (allows {row.ratio_bound:,.0f}×)",
               file=sys.stderr, flush=True)
     print(_bench.format_table(rows), file=out)
     return rows

@@ -101,9 +101,13 @@ def test_bench_prints_a_table_and_plots(tmp_path, capsys):
     status, out, _ = run(["bench", "--shapes", "2x2,3x3", "--count", "2000", "--repeat", "1",
                           "--plot", str(plot)], capsys)
     assert status == 0
-    rows = [line for line in out.splitlines() if line.startswith("| 2×2") or
-            line.startswith("| 3×3")]
-    assert len(rows) == 2 and all("×" in row.split("|")[-2] for row in rows)
+    rows = [line.split("|")[1:-1] for line in out.splitlines()
+            if line.startswith("| 2×2") or line.startswith("| 3×3")]
+    assert len(rows) == 2
+    for shape, dtype, kernel, count, fast, slow, ratio, floor, bound in rows:
+        assert kernel.strip().startswith("gram-2x2" if "2×2" in shape else "jacobi-3x3")
+        assert float(fast.replace(",", "")) > 0 and float(floor.replace(",", "")) > 0
+        assert ratio.strip().endswith("×") and bound.strip().endswith("×")
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
