@@ -24,6 +24,9 @@ def parse_matrix(text: str) -> list[list[Fraction]]:
         matrix = [[Fraction(x) for x in row] for row in rows]
     except ValueError as err:
         raise ValueError(f"not a matrix of numbers: {text!r} ({err})") from None
+    for token, x in zip((t for row in rows for t in row), (x for row in matrix for x in row)):
+        if not _fits_float64(x):
+            raise ValueError(f"{token} is outside float64's range, which fastsvd works in")
     shape = (len(matrix), len(matrix[0]) if matrix else 0)
     if any(len(row) != shape[1] for row in matrix) or shape not in ((2, 2), (3, 2)):
         raise ValueError(f"explain takes a 2×2 or 3×2 matrix, got rows of lengths "
@@ -31,22 +34,47 @@ def parse_matrix(text: str) -> list[list[Fraction]]:
     return matrix
 
 
+# Trial divisors for the square factors of a radicand: enough for hand-sized
+# numbers, and a bound on the time decimal input takes (its radicand can have
+# fifty digits, whose factoring by trial division would never end).
+_LARGEST_TRIAL_FACTOR = 10_000
+
+
 def _fmt(x: Fraction) -> str:
     return str(x.numerator) if x.denominator == 1 else f"{x.numerator}/{x.denominator}"
 
 
 def _surd(value: Fraction) -> tuple[Fraction, Fraction]:
-    """√value = c·√r with r square-free (for value ≥ 0): returns (c, r)."""
+    """√value = c·√r (for value ≥ 0): returns (c, r), r free of square factors
+    up to _LARGEST_TRIAL_FACTOR², and 1 for a perfect square."""
     # √(n/d) = √(n·d)/d
     num, den = value.numerator * value.denominator, value.denominator
     outside, inside = 1, num
     factor = 2
-    while factor * factor <= inside:
+    while factor <= _LARGEST_TRIAL_FACTOR and factor * factor <= inside:
         while inside % (factor * factor) == 0:
             inside //= factor * factor
             outside *= factor
         factor += 1
+    root = math.isqrt(inside)
+    if root * root == inside:
+        outside, inside = outside * root, 1
     return Fraction(outside, den), Fraction(inside)
+
+
+def _fits_float64(x: Fraction) -> bool:
+    try:
+        return (float(x) != 0) == (x != 0)
+    except OverflowError:
+        return False
+
+
+def _approx(x: Fraction) -> float:
+    """x as a float, ±inf beyond float64's range (a Gram matrix can be)."""
+    try:
+        return float(x)
+    except OverflowError:
+        return math.inf if x > 0 else -math.inf
 
 
 def _fmt_surd(coef: Fraction, radicand: Fraction) -> str:
@@ -71,9 +99,12 @@ def explain(text: str) -> str:
     disc = trace * trace - 4 * det            # ≥ 0: AᵀA is symmetric
     coef, radicand = _surd(disc / 4)
     half = trace / 2
-    lam = (half + coef * math.sqrt(radicand), max(half - coef * math.sqrt(radicand), 0.0))
     a = np.array([[float(x) for x in row] for row in matrix])
     u, s, vh = svd(a)
+    root = _approx(coef) * math.sqrt(_approx(radicand))
+    lam = (_approx(half) + root, max(_approx(half) - root, 0.0))
+    if math.isinf(root):  # beyond float64, where only σ₂² tells λ₂
+        lam = (lam[0], float(s[1]) ** 2)
     lines = [
         f"A = [{'; '.join(' '.join(_fmt(x) for x in row) for row in matrix)}]  ({m}×2)",
         "",

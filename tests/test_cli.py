@@ -2,6 +2,8 @@
 import errno
 import io
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -88,6 +90,29 @@ def test_explain_shows_the_worked_example(capsys):
     assert "λ² − 54λ + 500 = 0" in out and "λ = 27 ± √229" in out
     sigma = np.sqrt(27 + np.sqrt(229))
     assert f"{sigma:.6g}" in out
+
+
+@pytest.mark.parametrize("matrix", ["1.0001 0.3; 0.7 2.0003", "12345.6789 0.3; 0.7 2",
+                                    "1e200 0; 0 1", "0.1234 0.5678; 0.9012 0.3456; 1e-9 3"])
+def test_explain_takes_decimals_of_any_size(tmp_path, matrix):
+    # Their exact radicands have dozens of digits, which trial division to the
+    # square root would never finish factoring: the subprocess bounds the wait.
+    # It imports the fastsvd these tests import, not a source tree in the cwd.
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(fastsvd.__file__)))
+    done = subprocess.run([sys.executable, "-m", "fastsvd", "explain", matrix], env=env,
+                          capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    a = np.array([[float(x) for x in row.split()] for row in matrix.split(";")])
+    s = np.linalg.svd(a, compute_uv=False)
+    with np.errstate(over="ignore"):   # 1e200² is inf, as explain prints it
+        assert f"≈ {s[0] ** 2:.6g}, {s[1] ** 2:.6g}" in done.stdout
+    assert f"σ₁ = √(" in done.stdout and f"≈ {s[0]:.6g}" in done.stdout
+
+
+@pytest.mark.parametrize("entry", ["1e400", "-1e999", "1e-400"])
+def test_explain_rejects_entries_outside_float64(capsys, entry):
+    status, _, err = run(["explain", f"{entry} 0; 0 1"], capsys)
+    assert status == 2 and f"{entry} is outside float64's range" in err
 
 
 def test_explain_rejects_other_shapes(capsys):
