@@ -165,7 +165,7 @@ cdef inline void svd_loop(char** args, npy_intp* dimensions, npy_intp* steps,
         for k in range(count):
             if want_uv:
                 fill_strided(u_out + k * u_outer, m, ucols, u_elem, u_vector, <real>0)
-                fill_strided(u_out + k * u_outer, 1, ucols, u_elem + u_vector, 0, <real>1)
+                fill_strided(u_out + k * u_outer, ucols, 1, u_elem + u_vector, 0, <real>1)
         return
     a = NULL
     kernel = kernel_for_shape(m, n)

@@ -194,6 +194,19 @@ def test_empty_identity():
     np.testing.assert_array_equal(vh, np.eye(4))
 
 
+@pytest.mark.parametrize("stack", [(), (2,), (2, 3)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gufuncs_put_an_identity_in_empty_matrices_full_factor(stack, dtype):
+    """The gufuncs themselves (as dask and out= users call them), not only svd,
+    which hands empty matrices to numpy."""
+    for shape, gufunc in (((3, 0), fastsvd.gufuncs.svd_full_m_ge_n),
+                          ((0, 3), fastsvd.gufuncs.svd_full_m_lt_n)):
+        a = np.empty(stack + shape, dtype)
+        for got, want in zip(gufunc(a), np.linalg.svd(a)):
+            assert got.shape == want.shape and got.dtype == dtype
+            np.testing.assert_array_equal(got, want)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex64, np.complex128])
 def test_types(dtype):
     """numpy's SVDBaseTests.test_types."""
