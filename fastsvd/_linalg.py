@@ -320,20 +320,32 @@ def nearest_rotation(a, *, nonfinite="raise", workers=1):
     return wrap(u @ vh)
 
 
-def pinv(a, rtol=None, *, nonfinite="raise", workers=1):
-    """Moore–Penrose pseudo-inverse of every matrix: :func:`numpy.linalg.pinv` semantics.
+# Marks an argument the caller did not pass (pinv's rtol, as in numpy).
+_NOT_GIVEN = object()
 
-    Singular values at or below ``rtol · σ_max`` are treated as zero; the
-    default rtol is max(M, N)·ε of the result's dtype.
+
+def pinv(a, rcond=None, hermitian=False, *, rtol=_NOT_GIVEN, nonfinite="raise", workers=1):
+    """Moore–Penrose pseudo-inverse of every matrix, a drop-in for :func:`numpy.linalg.pinv`.
+
+    Singular values at or below ``rcond · σ_max`` are treated as zero, with
+    numpy's defaults: rcond = 1e-15 when neither rcond nor rtol is given, and
+    max(M, N)·ε of the input's dtype for ``rtol=None`` (the Array API's
+    choice, better suited to float32).  ``rtol`` is rcond's other name; give
+    one of them.
     """
+    if rcond is None:
+        rcond = 1e-15 if rtol is _NOT_GIVEN else rtol
+    elif rtol is not _NOT_GIVEN:
+        raise ValueError("`rtol` and `rcond` can't be both set.")
     arr, wrap = _makearray(a)
     _assert_stacked_2d(arr)
     if arr.size == 0:
-        return np.linalg.pinv(a)
-    u, s, vh = svd(arr, full_matrices=False, nonfinite=nonfinite, workers=workers)
-    if rtol is None:
-        rtol = max(arr.shape[-2:]) * np.finfo(s.dtype).eps
-    cutoff = np.asarray(rtol)[..., None] * s.max(axis=-1, keepdims=True)
+        return np.linalg.pinv(a, rcond, hermitian)
+    if rcond is None:
+        rcond = max(arr.shape[-2:]) * np.finfo(arr.dtype).eps
+    u, s, vh = svd(arr, full_matrices=False, hermitian=hermitian, nonfinite=nonfinite,
+                   workers=workers)
+    cutoff = np.asarray(rcond)[..., None] * s.max(axis=-1, keepdims=True)
     large = s > cutoff
     s_inv = np.divide(1, s, out=np.zeros_like(s), where=large)
     return wrap(_conj_t(vh) @ (s_inv[..., :, None] * _conj_t(u)))

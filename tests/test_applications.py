@@ -465,8 +465,8 @@ def test_pinv_rtol_scalar_and_per_matrix(dtype):
 
 @pytest.mark.parametrize("shape", PINV_SHAPES, ids=param_id)
 @pytest.mark.parametrize("dtype", DTYPES, ids=param_id)
-def test_pinv_default_rtol_is_max_m_n_eps(dtype, shape):
-    """Default cutoff max(M, N)·ε·σ₁, strict ">" (numpy.linalg.pinv with rtol=None).
+def test_pinv_rtol_none_cuts_at_max_m_n_eps(dtype, shape):
+    """Cutoff max(M, N)·ε·σ₁ for rtol=None, strict ">", as numpy.linalg.pinv.
 
     Diagonal matrices have exactly known σ, so values just above, at and below the
     cutoff decide the kept rank without any rounding doubt.
@@ -485,7 +485,7 @@ def test_pinv_default_rtol_is_max_m_n_eps(dtype, shape):
         expected = np.zeros((n, m))
         expected[np.arange(p), np.arange(p)] = np.where(d > cutoff, 1 / d, 0)
         assert (expected[p - 1, p - 1] != 0) == kept
-        x = fastsvd.pinv(a)
+        x = fastsvd.pinv(a, rtol=None)
         assert fro(ld(x) - ld(expected)) <= bar * fro(expected), (factor, x)
         ref = np.linalg.pinv(a, rtol=None)
         assert fro(ld(ref) - ld(expected)) <= bar * fro(expected)  # numpy agrees
@@ -495,8 +495,25 @@ def test_pinv_default_rtol_is_max_m_n_eps(dtype, shape):
         signs = rng.choice([-1.0, 1.0], m)
         b = (a * signs[:, None].astype(dtype))[rows][:, cols]
         expected_b = (expected * signs[None, :])[cols][:, rows]
-        xb = fastsvd.pinv(b)
+        xb = fastsvd.pinv(b, rtol=None)
         assert fro(ld(xb) - ld(expected_b)) <= bar * fro(expected_b), (factor, xb)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=param_id)
+def test_pinv_defaults_and_arguments_are_numpys(dtype):
+    """No cutoff given: numpy's rcond = 1e-15 (so 8e-16·σ₁ goes, 2e-15·σ₁ stays);
+    rcond positional; hermitian; rcond and rtol together refused."""
+    a = np.diag([1.0, 8e-16, 2e-15, 0.5]).astype(dtype)
+    for args, kwargs in [((), {}), ((1e-16,), {}), ((), {"rtol": 1e-16}),
+                         ((), {"rtol": None}), ((None, True), {})]:
+        got = fastsvd.pinv(a, *args, **kwargs)
+        want = np.linalg.pinv(a, *args, **kwargs)
+        assert got.dtype == want.dtype
+        assert fro(ld(got) - ld(want)) <= tolerance(dtype, 4, 4) * fro(want), (args, kwargs)
+    if dtype == np.float64:
+        np.testing.assert_array_equal(np.diag(fastsvd.pinv(a)) == 0, [False, True, False, False])
+    with pytest.raises(ValueError, match="can't be both set"):
+        fastsvd.pinv(a, 1e-3, rtol=1e-3)
 
 
 def test_pinv_single_matrix():
