@@ -76,6 +76,14 @@ def plot_bench(rows, path):
     fig.savefig(path, dpi=120)
 
 
+def _workers(text):
+    count = int(text)
+    if count < 1 and count != -1:
+        raise argparse.ArgumentTypeError(f"must be a positive number of threads or -1, "
+                                         f"got {count}")
+    return count
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="fastsvd", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command")
@@ -96,7 +104,8 @@ def main(argv=None) -> int:
     shape.add_argument("--thin", dest="full", action="store_false",
                        help="U and Vh with min(M, N) columns/rows (the default)")
     decompose.add_argument("--values-only", action="store_true", help="write S only")
-    decompose.add_argument("--workers", type=int, default=1, help="threads (-1: all cores)")
+    decompose.add_argument("--workers", type=_workers, default=1,
+                           help="threads (-1: all cores)")
     explain = commands.add_parser("explain", help="a 2×2 or 3×2 SVD worked step by step")
     explain.add_argument("matrix", help='rows separated by ";", e.g. "4 0; 3 -5; 0 2"')
     commands.add_parser("config", help="which build of the kernels runs on this CPU")

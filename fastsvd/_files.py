@@ -7,6 +7,7 @@ an existing output is never left half-overwritten, whatever goes wrong.
 """
 from __future__ import annotations
 
+import math
 import os
 import sys
 import tempfile
@@ -53,8 +54,17 @@ def decompose_file(source, destination, *, full_matrices=False, values_only=Fals
     """Decompose every matrix of `source` (.npy) into `destination` (.npz of U, S, Vh or S)."""
     a = _load(source)
     stack, (m, n) = a.shape[:-2], a.shape[-2:]
-    flat = a.reshape(-1, m, n)           # a view for C-ordered files
-    total = flat.shape[0]
+    total = math.prod(stack)
+    if a.ndim <= 3 or a.flags.c_contiguous:
+        flat = a.reshape(total, m, n)    # a view
+
+        def read(part):
+            return flat[part]
+    else:
+        # A Fortran-ordered file with several stack axes would be copied whole
+        # by reshape: read each chunk by its indices instead.
+        def read(part):
+            return a[np.unravel_index(np.arange(part.start, part.stop), stack)]
     dtype = _kernel_dtype(a)
     k = min(m, n)
     shapes = {"S": (k,)} if values_only else {
@@ -71,7 +81,7 @@ def decompose_file(source, destination, *, full_matrices=False, values_only=Fals
             chunk = max(1, CHUNK_ENTRIES // max(m * n, 1))
             for start in range(0, total, chunk):
                 part = slice(start, min(start + chunk, total))
-                result = svd(flat[part], full_matrices=full_matrices,
+                result = svd(read(part), full_matrices=full_matrices,
                              compute_uv=not values_only, nonfinite="nan", workers=workers)
                 for name, values in zip(shapes, result if not values_only else (result,)):
                     outputs[name][part] = values

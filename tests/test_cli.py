@@ -54,6 +54,38 @@ def test_decompose_values_only_and_chunks(stack, tmp_path, capsys, monkeypatch):
         np.testing.assert_array_equal(result["S"], fastsvd.svdvals(a))
 
 
+def test_decompose_empty_matrices_like_numpy(tmp_path, capsys):
+    source = tmp_path / "in.npy"
+    np.save(source, np.zeros((4, 3, 0)))
+    status, _, err = run(["decompose", str(source), "-o", str(tmp_path / "o.npz"), "--full"],
+                         capsys)
+    assert status == 0, err
+    with np.load(tmp_path / "o.npz") as result:
+        for name, want in zip(("U", "S", "Vh"), np.linalg.svd(np.zeros((4, 3, 0)))):
+            np.testing.assert_array_equal(result[name], want)
+
+
+def test_decompose_fortran_ordered_stacks_in_chunks(tmp_path, capsys, monkeypatch):
+    a = np.asfortranarray(np.random.default_rng(6).standard_normal((5, 7, 3, 2)))
+    source = tmp_path / "in.npy"
+    np.save(source, a)
+    monkeypatch.setattr(_files, "CHUNK_ENTRIES", 4 * 3 * 2)   # chunks across both axes
+    status, _, _ = run(["decompose", str(source), "-o", str(tmp_path / "o.npz")], capsys)
+    assert status == 0
+    with np.load(tmp_path / "o.npz") as result:
+        for name, want in zip(("U", "S", "Vh"), fastsvd.svd(a, full_matrices=False)):
+            np.testing.assert_array_equal(result[name], want)
+
+
+@pytest.mark.parametrize("workers", ["0", "-2"])
+def test_decompose_rejects_a_bad_worker_count(stack, tmp_path, capsys, workers):
+    _, source = stack
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["decompose", str(source), "-o", str(tmp_path / "o.npz"), "--workers", workers])
+    assert exit_.value.code == 2
+    assert "positive number of threads or -1" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("content, message", [
     (None, "no such file"),
     (np.arange(5.0), "need (..., M, N)"),
