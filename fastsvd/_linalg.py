@@ -160,8 +160,8 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False, *,
     arr, wrap = _makearray(a)
     _assert_stacked_2d(arr)
     m, n = arr.shape[-2:]
-    if signed and (m != n or not compute_uv):
-        raise ValueError("signed=True needs square matrices and compute_uv=True")
+    if signed and (m != n or not compute_uv or np.iscomplexobj(arr)):
+        raise ValueError("signed=True needs real square matrices and compute_uv=True")
     dtype = _kernel_dtype(arr)
     if hermitian or dtype is None or kernel_name(m, n) is None:
         result = _numpy_svd(arr, full_matrices, compute_uv, hermitian, nonfinite)
@@ -261,8 +261,13 @@ def _run_batched(gufunc, arr, nonfinite, workers):
 
 def _make_signed(u, s, vh):
     """Turn a square SVD into the signed one: det U = det Vh = +1."""
-    det_u = np.sign(np.linalg.det(u))
-    det_vh = np.sign(np.linalg.det(vh))
+    if s.shape[-1] == 0:
+        return u, s, vh          # 0×0: U and Vh are empty, there is nothing to sign
+    # (A matrix with NaN or Inf, left in under nonfinite="nan", has NaN outputs
+    # and determinant, which must not warn: the NaN is its documented result.)
+    with np.errstate(invalid="ignore"):
+        det_u = np.sign(np.linalg.det(u))
+        det_vh = np.sign(np.linalg.det(vh))
     # Flipping the last singular pair's vectors together keeps A = U S Vh; a
     # remaining det U = −1 moves onto the last singular value.
     u[..., :, -1] *= det_u[..., None]

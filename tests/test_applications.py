@@ -5,6 +5,8 @@ from numpy.linalg.svd (scipy only as an extra reference, when installed).  The
 bars are accuracy.py's ``tolerance``, scaled where perturbation theory says a
 quantity is ill-conditioned (κ = σ₁/σ_r, or the gap that decides a subspace).
 """
+import warnings
+
 import numpy as np
 import pytest
 
@@ -321,6 +323,32 @@ def test_signed_svd_needs_square(shape):
 def test_signed_svd_needs_compute_uv():
     with pytest.raises(ValueError):
         fastsvd.svd(np.eye(3), signed=True, compute_uv=False)
+
+
+def test_signed_svd_needs_real_matrices():
+    with pytest.raises(ValueError, match="real square"):
+        fastsvd.svd(np.eye(2) * 1j, signed=True)
+
+
+@pytest.mark.parametrize("stack", [(), (3,)])
+def test_signed_svd_of_empty_matrices(stack):
+    u, s, vh = fastsvd.svd(np.zeros(stack + (0, 0)), signed=True)
+    assert u.shape == vh.shape == stack + (0, 0) and s.shape == stack + (0,)
+    assert fastsvd.nearest_rotation(np.zeros(stack + (0, 0))).shape == stack + (0, 0)
+
+
+def test_signed_svd_leaves_nonfinite_matrices_nan_without_warning():
+    a = np.random.default_rng(8).standard_normal((4, 3, 3))
+    a[1, 2, 0] = np.nan
+    a[2, 0, 1] = np.inf
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        u, s, vh = fastsvd.svd(a, signed=True, nonfinite="nan")
+        rotation = fastsvd.nearest_rotation(a, nonfinite="nan")
+    bad = np.array([False, True, True, False])
+    for x in (u, s, vh, rotation):
+        assert np.isnan(x[bad]).all() and np.isfinite(x[~bad]).all()
+    assert (det64(rotation[~bad]) > 0).all()
 
 
 # ================================================================ pinv
