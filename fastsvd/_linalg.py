@@ -115,8 +115,9 @@ def _nonfinite_matrices(a):
 
 
 def _numpy_svd(arr, full_matrices, compute_uv, hermitian, nonfinite):
-    """numpy.linalg.svd, but NaN/Inf handled first: LAPACK may never return on them."""
-    bad = _nonfinite_matrices(arr)
+    """numpy.linalg.svd, but NaN/Inf handled first: LAPACK may never return on them.
+    With hermitian=True numpy reads only the lower triangle, and so does the check."""
+    bad = _nonfinite_matrices(np.tril(arr) if hermitian else arr)
     if bad.any():
         if nonfinite == "raise":
             _raise_nonfinite(None, None)
