@@ -197,7 +197,7 @@ def _lazy_svd(a, full_matrices, compute_uv, hermitian, signed):
     dtype = _kernel_dtype(a)
     if hermitian or signed or dtype is None or kernel_name(m, n) is None:
         raise NotImplementedError(
-            "fastsvd.svd on a dask array takes real matrices with M, N <= "
+            "fastsvd.svd on a dask array takes real matrices with 1 <= M, N <= "
             f"{_gufuncs.MAX_KERNEL_DIM}, without hermitian or signed; got "
             f"{m}x{n} {a.dtype}")
     result = _gufunc_for(m, n, compute_uv, full_matrices)(a.astype(dtype))

@@ -33,9 +33,10 @@ def test_svd_on_dask_array_stays_lazy():
     np.testing.assert_array_equal(fastsvd.svdvals(lazy).compute(), s)
 
 
-def test_svd_on_dask_array_needs_a_kernel_shape():
-    with pytest.raises(NotImplementedError):
-        fastsvd.svd(da.zeros((4, 40, 40), chunks=(2, 40, 40)))
+@pytest.mark.parametrize("shape", [(40, 40), (3, 0)])
+def test_svd_on_dask_array_needs_a_kernel_shape(shape):
+    with pytest.raises(NotImplementedError, match="1 <= M, N <= 32.*got " + "x".join(map(str, shape))):
+        fastsvd.svd(da.zeros((4,) + shape, chunks=(2,) + shape))
 
 
 def test_local_cluster_with_two_workers():
