@@ -205,8 +205,11 @@ cdef inline void svd_loop(char** args, npy_intp* dimensions, npy_intp* steps,
                                   (n - 1) * v_elem + (n - 1) * v_vector, next_lanes, True)
         gather(args[0] + start * a_outer, a_outer, a_row, a_col, m, n, lanes, a, block)
         # Full blocks with a constant lane count (fully vectorised); the last,
-        # partial block with as many lanes as it has matrices.
-        if block == WIDE_BLOCK:
+        # partial block with as many lanes as it has matrices, and a single
+        # matrix (the per-call use) through straight scalar code.
+        if lanes == 1:
+            finite = svd_lanes(a, m, n, u, s, v, ucols, want_uv, 1, block)
+        elif block == WIDE_BLOCK:
             if lanes == WIDE_BLOCK:
                 finite = svd_lanes_jacobi(a, m, n, u, s, v, ucols, want_uv, WIDE_BLOCK,
                                           WIDE_BLOCK)

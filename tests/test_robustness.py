@@ -768,6 +768,23 @@ def test_workers_give_bit_identical_results(batch, workers):
                               fastsvd.svd(a, workers=1, **kwargs))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(2, 2), (3, 2), (2, 3), (3, 3), (4, 4), (7, 5), (16, 16),
+                                   (32, 32)], ids=lambda s: "x".join(map(str, s)))
+def test_a_matrix_gets_the_same_bits_alone_as_in_any_block(shape, dtype):
+    """One matrix takes its own (scalar) path through the loop, a partial block
+    another, a full block the SIMD one: all round alike."""
+    rng = np.random.default_rng(15)
+    a = rng.standard_normal((70,) + shape).astype(dtype)
+    a[5] *= np.logspace(0, -12, shape[1]).astype(dtype)     # graded
+    a[6, :, -1] = a[6, :, 0]                                  # rank-deficient
+    whole = fastsvd.svd(a)
+    for i in (0, 5, 6, 33, 69):
+        _assert_bit_identical(fastsvd.svd(a[i]), [x[i] for x in whole])
+        _assert_bit_identical(fastsvd.svd(a[i:i + 1]), [x[i:i + 1] for x in whole])
+        _assert_bit_identical(fastsvd.svd(a[i:]), [x[i:] for x in whole])
+
+
 @pytest.mark.parametrize("workers,error", [(0, ValueError), (-2, ValueError), (1.5, TypeError)])
 def test_invalid_workers_raise_for_stacks(workers, error):
     a = np.random.default_rng(15).standard_normal((10, 3, 3))
