@@ -21,14 +21,13 @@ cnp.import_array()
 cnp.import_ufunc()
 
 cdef extern from "<fenv.h>" nogil:
-    ctypedef int fexcept_t    # (its real type is the C library's)
     int FE_INVALID
-    int FE_ALL_EXCEPT
-    int fegetexceptflag(fexcept_t* flags, int excepts)
-    int fesetexceptflag(const fexcept_t* flags, int excepts)
     int feraiseexcept(int excepts)
-    int feclearexcept(int excepts)
-    int fetestexcept(int excepts)
+
+cdef extern from "_bits.h" nogil:
+    ctypedef int fastsvd_fp_flags    # (its real type is _bits.h's)
+    fastsvd_fp_flags fastsvd_save_fp_flags()
+    void fastsvd_restore_fp_flags(fastsvd_fp_flags flags)
 
 
 cdef extern from *:
@@ -104,22 +103,16 @@ cdef inline void fill_strided(char* dst, Py_ssize_t length, Py_ssize_t count,
             (<real*>(dst + i * elem_step + j * vector_step))[0] = value
 
 
-cdef inline void svd_loop(char** args, npy_intp* dimensions, npy_intp* steps,
-                          void* data, real value_type) noexcept nogil:
-    """The gufunc loop for every SVD flavour (value_type only selects float or double).
+cdef inline bint decompose_blocks(char** args, npy_intp* dimensions, npy_intp* steps,
+                                  int mode, real value_type) noexcept nogil:
+    """The work of the gufunc loop (svd_loop) for every SVD flavour (value_type
+    only selects float or double).  Returns whether every matrix was finite:
+    False also where no kernel takes the shape, whose outputs are NaN.
 
     Matrices go through the kernels a block at a time: gathered from numpy's
     strided layout into a structure-of-arrays buffer, decomposed together with
-    SIMD, scattered back.
-
-    The floating-point flags it leaves are those it found, plus "invalid" when
-    a matrix held NaN or Inf: nothing else.  The kernels' own flags mean
-    nothing (underflow in a discarded branch, say), and the compiler computes
-    ahead on lanes a partial block does not use (it hoisted a comparison of
-    such lanes out of a loop, which raised "invalid" when stale stack memory
-    there held a signaling NaN), so they are dropped.
+    SIMD, scattered back.  The floating-point flags it leaves mean nothing.
     """
-    cdef int mode = <int><size_t>data
     cdef bint transposed = mode & TRANSPOSED
     cdef bint want_uv = (mode & 3) != VALUES
     cdef bint full = (mode & 3) == FULL
@@ -147,7 +140,6 @@ cdef inline void svd_loop(char** args, npy_intp* dimensions, npy_intp* steps,
     cdef KernelId kernel
     cdef bint all_finite = True
     cdef bint finite
-    cdef fexcept_t flags_on_entry
     if want_uv:
         # Outputs U (args[1]), S (args[2]), Vh (args[3]); the kernel's u holds
         # columns uⱼ, and its v columns vⱼ, i.e. the rows of Vh.
@@ -166,7 +158,7 @@ cdef inline void svd_loop(char** args, npy_intp* dimensions, npy_intp* steps,
             if want_uv:
                 fill_strided(u_out + k * u_outer, m, ucols, u_elem, u_vector, <real>0)
                 fill_strided(u_out + k * u_outer, ucols, 1, u_elem + u_vector, 0, <real>1)
-        return
+        return True
     a = NULL
     kernel = kernel_for_shape(m, n)
     block = block_lanes(kernel, m, n, value_type)
@@ -180,13 +172,10 @@ cdef inline void svd_loop(char** args, npy_intp* dimensions, npy_intp* steps,
             if want_uv:
                 fill_strided(u_out + k * u_outer, m, ucols, u_elem, u_vector, <real>NAN)
                 fill_strided(v_out + k * v_outer, n, n, v_elem, v_vector, <real>NAN)
-        if count > 0:
-            feraiseexcept(FE_INVALID)
-        return
+        return count == 0
     u = a + m * n * block
     v = u + m * ucols * block
     s = v + n * n * block
-    fegetexceptflag(&flags_on_entry, FE_ALL_EXCEPT)
     start = 0
     while start < count:
         lanes = min(block, count - start)
@@ -228,8 +217,24 @@ cdef inline void svd_loop(char** args, npy_intp* dimensions, npy_intp* steps,
                             v_elem, v_vector)
         start += block
     free(a)
-    fesetexceptflag(&flags_on_entry, FE_ALL_EXCEPT)
-    if not all_finite:
+    return all_finite
+
+
+cdef inline void svd_loop(char** args, npy_intp* dimensions, npy_intp* steps,
+                          void* data, real value_type) noexcept nogil:
+    """The gufunc loop: decompose_blocks, with the mode in `data`.
+
+    The floating-point flags it leaves are those it found, plus "invalid" when
+    a matrix held NaN or Inf: nothing else.  The kernels' own flags mean
+    nothing (underflow in a discarded branch, say), and the compiler computes
+    ahead on lanes a partial block does not use (it hoisted a comparison of
+    such lanes out of a loop, which raised "invalid" when stale stack memory
+    there held a signaling NaN), so they are dropped.
+    """
+    cdef fastsvd_fp_flags on_entry = fastsvd_save_fp_flags()
+    cdef bint finite = decompose_blocks(args, dimensions, steps, <int><size_t>data, value_type)
+    fastsvd_restore_fp_flags(on_entry)
+    if not finite:
         feraiseexcept(FE_INVALID)
 
 
@@ -340,12 +345,13 @@ def decompose_one(cnp.ndarray a, bint compute_uv, bint full_matrices):
     else:
         args[1] = (<cnp.ndarray>s).data
         steps[:5] = [0, 0, a.strides[0], a.strides[1], s.strides[0]]
+    cdef fastsvd_fp_flags on_entry
     with nogil:
-        feclearexcept(FE_INVALID)
+        # The caller's flags stay as they were: finiteness is the return value.
+        on_entry = fastsvd_save_fp_flags()
         if single:
-            svd_loop_float(args, dimensions, steps, <void*><size_t>mode)
+            finite = decompose_blocks(args, dimensions, steps, mode, <float>0)
         else:
-            svd_loop_double(args, dimensions, steps, <void*><size_t>mode)
-        finite = not fetestexcept(FE_INVALID)
-        feclearexcept(FE_INVALID)
+            finite = decompose_blocks(args, dimensions, steps, mode, <double>0)
+        fastsvd_restore_fp_flags(on_entry)
     return ((u, s, vh) if compute_uv else s), finite

@@ -4,7 +4,10 @@ numpy.linalg.svd can loop forever on some non-finite input (a 3×3 float64
 matrix holding one Inf), so this file never hands non-finite data to numpy: every
 expectation is built from fastsvd on finite matrices, or from numpy on finite ones.
 """
+import ctypes
+import ctypes.util
 import os
+import platform
 import subprocess
 import sys
 import textwrap
@@ -157,6 +160,35 @@ def test_hermitian_reads_the_lower_triangle_only_as_numpy(bad):
         fastsvd.svd(a[1:], hermitian=True)
     s = fastsvd.svd(a, hermitian=True, nonfinite="nan", compute_uv=False)
     assert np.isfinite(s[0]).all() and np.isnan(s[1]).all()
+
+
+# <fenv.h> on x86-64 Linux, through ctypes: a single-matrix call runs no numpy
+# ufunc (which would clear the flags), so the C flags can be watched around it.
+_X86_64_FE = {"invalid": 0x01, "divbyzero": 0x04, "overflow": 0x08, "underflow": 0x10}
+
+
+def _libm():
+    if platform.machine() not in ("x86_64", "AMD64") or sys.platform != "linux":
+        pytest.skip("flag values are those of x86-64 Linux")
+    return ctypes.CDLL(ctypes.util.find_library("m"))
+
+
+@pytest.mark.parametrize("shape", [(2, 2), (3, 2), (3, 3), (6, 4)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_single_call_keeps_the_callers_flags_and_adds_none(shape, dtype):
+    libm = _libm()
+    every = sum(_X86_64_FE.values())
+    # Entries spread so that squares and products underflow inside the kernels.
+    a = (np.random.default_rng(16).standard_normal(shape)
+         * np.logspace(0, -30 if dtype == np.float32 else -250, shape[1])).astype(dtype)
+    libm.feclearexcept(every)
+    fastsvd.svd(a)
+    fastsvd.svd(a, compute_uv=False)
+    assert libm.fetestexcept(every) == 0
+    libm.feraiseexcept(_X86_64_FE["underflow"] | _X86_64_FE["divbyzero"])
+    fastsvd.svd(a)
+    assert libm.fetestexcept(every) == _X86_64_FE["underflow"] | _X86_64_FE["divbyzero"]
+    libm.feclearexcept(every)
 
 
 def test_all_matrices_bad():
