@@ -154,16 +154,23 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False, *,
         Threads that share the stack (default 1; -1: one per CPU).  The results
         are identical whatever the number.
     """
-    _check_nonfinite_option(nonfinite)
-    workers = _worker_count(workers)
+    # (The checks are inlined where they pass, for the cost of a single-matrix
+    # call: each Python call is a tenth of a 3×3 kernel.)
+    if nonfinite not in NONFINITE_CHOICES:
+        _check_nonfinite_option(nonfinite)
+    if type(workers) is not int or workers != 1:
+        workers = _worker_count(workers)
     if type(a) is not np.ndarray and _is_dask(a):
         return _lazy_svd(a, full_matrices, compute_uv, hermitian, signed)
     arr, wrap = _makearray(a)
-    _assert_stacked_2d(arr)
+    if arr.ndim < 2:
+        _assert_stacked_2d(arr)
     m, n = arr.shape[-2:]
     if signed and (m != n or not compute_uv or np.iscomplexobj(arr)):
         raise ValueError("signed=True needs real square matrices and compute_uv=True")
-    dtype = _kernel_dtype(arr)
+    dtype = arr.dtype
+    if dtype is not _FLOAT64 and dtype is not _FLOAT32:
+        dtype = _kernel_dtype(arr)
     if hermitian or dtype is None or kernel_name(m, n) is None:
         result = _numpy_svd(arr, full_matrices, compute_uv, hermitian, nonfinite)
     else:
@@ -182,7 +189,9 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False, *,
     u, s, vh = result
     if signed:
         u, s, vh = _make_signed(u, s, vh)
-    return tuple.__new__(SVDResult, (wrap(u), s, wrap(vh)))  # (cheaper than SVDResult())
+    if wrap is not _unwrapped:
+        u, vh = wrap(u), wrap(vh)
+    return tuple.__new__(SVDResult, (u, s, vh))  # (cheaper than SVDResult())
 
 
 def _is_dask(a):
