@@ -325,6 +325,8 @@ def decompose_one(cnp.ndarray a, bint compute_uv, bint full_matrices):
     cdef bint single = cnp.PyArray_TYPE(a) == cnp.NPY_FLOAT
     cdef int typenum = cnp.PyArray_TYPE(a)
     cdef npy_intp shape[2]
+    # Typed, so that their data and strides are read in C, not as attributes.
+    cdef cnp.ndarray u, s, vh
     if m < n:
         mode |= TRANSPOSED
     dimensions[:] = [1, m, n]
@@ -337,13 +339,13 @@ def decompose_one(cnp.ndarray a, bint compute_uv, bint full_matrices):
         u = cnp.PyArray_EMPTY(2, shape, typenum, 0)
         shape[:] = [n if full_matrices else k, n]
         vh = cnp.PyArray_EMPTY(2, shape, typenum, 0)
-        args[1] = (<cnp.ndarray>u).data
-        args[2] = (<cnp.ndarray>s).data
-        args[3] = (<cnp.ndarray>vh).data
+        args[1] = u.data
+        args[2] = s.data
+        args[3] = vh.data
         steps[:] = [0, 0, 0, 0, a.strides[0], a.strides[1], u.strides[0], u.strides[1],
                     s.strides[0], vh.strides[0], vh.strides[1]]
     else:
-        args[1] = (<cnp.ndarray>s).data
+        args[1] = s.data
         steps[:5] = [0, 0, a.strides[0], a.strides[1], s.strides[0]]
     cdef fastsvd_fp_flags on_entry
     with nogil:
