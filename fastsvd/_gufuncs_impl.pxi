@@ -161,7 +161,8 @@ cdef inline bint decompose_blocks(char** args, npy_intp* dimensions, npy_intp* s
         return True
     a = NULL
     kernel = kernel_for_shape(m, n)
-    block = block_lanes(kernel, m, n, value_type)
+    # A single matrix (the per-call use) in a buffer of its own size.
+    block = 1 if count == 1 else block_lanes(kernel, m, n, value_type)
     if count > 0 and m >= n and kernel != KernelId.KERNEL_NONE:
         a = <real*>malloc((m * n + m * ucols + n * n + n) * block * sizeof(real))
     if a == NULL:
@@ -194,10 +195,10 @@ cdef inline bint decompose_blocks(char** args, npy_intp* dimensions, npy_intp* s
                                   (n - 1) * v_elem + (n - 1) * v_vector, next_lanes, True)
         gather(args[0] + start * a_outer, a_outer, a_row, a_col, m, n, lanes, a, block)
         # Full blocks with a constant lane count (fully vectorised); the last,
-        # partial block with as many lanes as it has matrices, and a single
-        # matrix (the per-call use) through straight scalar code.
-        if lanes == 1:
-            finite = svd_lanes(a, m, n, u, s, v, ucols, want_uv, 1, block)
+        # partial block with as many lanes as it has matrices; a single matrix
+        # contiguous, through straight scalar code.
+        if block == 1:
+            finite = svd_lanes(a, m, n, u, s, v, ucols, want_uv, 1, 1)
         elif block == WIDE_BLOCK:
             if lanes == WIDE_BLOCK:
                 finite = svd_lanes_jacobi(a, m, n, u, s, v, ucols, want_uv, WIDE_BLOCK,
