@@ -314,8 +314,9 @@ WIDE_SIMD_BLOCK = WIDE_BLOCK
 
 def decompose_one(cnp.ndarray a, bint compute_uv, bint full_matrices):
     """SVD of one 2-D float32 or float64 matrix that a kernel takes, straight
-    through the gufunc loop: numpy's gufunc machinery costs more than the kernel
-    on a single small matrix.  Returns ((U, S, Vh) or S, whether a was finite).
+    through the gufunc loop's work (decompose_blocks): numpy's gufunc machinery
+    costs more than the kernel on a single small matrix.  Returns ((U, S, Vh)
+    or S, whether a was finite).
     """
     cdef Py_ssize_t m = a.shape[0], n = a.shape[1], k = min(m, n)
     cdef int mode = (FULL if full_matrices else THIN) if compute_uv else VALUES
@@ -323,8 +324,8 @@ def decompose_one(cnp.ndarray a, bint compute_uv, bint full_matrices):
     cdef npy_intp steps[11]
     cdef char* args[4]
     cdef bint finite
-    cdef bint single = cnp.PyArray_TYPE(a) == cnp.NPY_FLOAT
     cdef int typenum = cnp.PyArray_TYPE(a)
+    cdef bint single = typenum == cnp.NPY_FLOAT
     cdef npy_intp shape[2]
     # Typed, so that their data and strides are read in C, not as attributes.
     cdef cnp.ndarray u, s, vh
