@@ -38,28 +38,130 @@ def graded_relative_tolerance(dtype, kappa_b):
     return GRADED_RELATIVE_FACTOR * kappa_b * eps(dtype)
 
 
+def kernel_tolerance(dtype, m, n, kernel):
+    """The bar of a named kernel (fastsvd.kernel_name's names) on an M×N matrix: the
+    closed-form bar for the Gram kernels, the Jacobi bar for every Jacobi kernel,
+    whatever shape it is forced onto (the slow twins of test_kernel_twins.py)."""
+    if kernel.startswith("gram-"):
+        return CLOSED_FORM_FACTOR * eps(dtype)
+    return JACOBI_FACTOR_PER_DIM * max(m, n) * eps(dtype)
+
+
+def result_dtype(dtype):
+    """The real dtype numpy's SVD computes in for input of this dtype (native byte
+    order; float64 for integers and booleans)."""
+    dtype = np.dtype(dtype)
+    if dtype.kind in "biu":
+        return np.dtype(np.float64)
+    return np.dtype(np.finfo(dtype).dtype).newbyteorder("=")
+
+
 def _ld(x):
-    return np.asarray(x, dtype=np.longdouble)
+    x = np.asarray(x)
+    return x.astype(np.clongdouble if x.dtype.kind == "c" else np.longdouble)
 
 
-def backward_error(a, u, s, vh):
-    """‖A − U·diag(S)·Vh‖_F / ‖A‖_F per matrix (0/0 counts as 0), thin or full U/Vh."""
+def _residual_and_norm(a, u, s, vh):
+    """(‖A − U·diag(S)·Vh‖_F, ‖A‖_F) per matrix in extended precision, thin or full U/Vh."""
     k = s.shape[-1]
     a = _ld(a)
     recon = (_ld(u)[..., :, :k] * _ld(s)[..., None, :]) @ _ld(vh)[..., :k, :]
-    num = np.sqrt(((a - recon) ** 2).sum(axis=(-2, -1)))
-    den = np.sqrt((a ** 2).sum(axis=(-2, -1)))
+    num = np.sqrt((np.abs(a - recon) ** 2).sum(axis=(-2, -1)))
+    den = np.sqrt((np.abs(a) ** 2).sum(axis=(-2, -1)))
+    return num, den
+
+
+def backward_error(a, u, s, vh):
+    """‖A − U·diag(S)·Vh‖_F / ‖A‖_F per matrix (0/0 counts as 0), thin or full U/Vh,
+    real or complex."""
+    num, den = _residual_and_norm(a, u, s, vh)
     return np.where(den > 0, num / np.where(den > 0, den, 1), num).astype(np.float64)
 
 
 def orthogonality_error(q, rows=False):
-    """max |QᵀQ − I| (or |QQᵀ − I| with rows=True) per matrix."""
+    """max |QᴴQ − I| (or |QQᴴ − I| with rows=True) per matrix, real or complex."""
     q = _ld(q)
     if rows:
         q = np.swapaxes(q, -1, -2)
-    gram = np.swapaxes(q, -1, -2) @ q
+    gram = np.conj(np.swapaxes(q, -1, -2)) @ q
     eye = np.eye(gram.shape[-1], dtype=np.longdouble)
     return np.abs(gram - eye).max(axis=(-2, -1), initial=0).astype(np.float64)
+
+
+def assert_svd_contract(a, result, *, full_matrices, bar=None, slack=0.0,
+                        overflow_ok=False):
+    """Assert the contract every SVD of a finite input meets (README, Accuracy).
+
+    `result` is (U, S, Vh) for `a`, a stack (..., M, N) of any real or complex dtype
+    (integers and booleans count as float64), `full_matrices` its flavour.
+
+    * dtypes: S the real dtype numpy computes in (result_dtype), U and Vh that
+      dtype too (its complex counterpart for complex input);
+    * shapes: U (..., M, M) or (..., M, K), S (..., K), Vh (..., N, N) or
+      (..., K, N), with K = min(M, N);
+    * U, S, Vh finite; S ≥ 0 and descending;
+    * ‖A − U·diag(S)·Vh‖_F ≤ bar·‖A‖_F + slack, max |UᴴU − I| ≤ bar and
+      max |Vh·Vhᴴ − I| ≤ bar, measured in extended precision.
+
+    bar: tolerance(dtype, M, N) unless given (kernel_tolerance for a named kernel).
+    slack: an absolute allowance on the residual, for σ stored on the subnormal grid.
+    overflow_ok: σ may be +inf where ‖A‖_F itself is out of the dtype's range
+    (≥ max·(1 − bar)); those matrices' U and Vh must still be finite and orthonormal.
+
+    Returns the per-matrix backward error, U and Vh orthogonality errors (float64).
+    """
+    a = np.asarray(a)
+    u, s, vh = result
+    m, n = a.shape[-2:]
+    k = min(m, n)
+    batch = a.shape[:-2]
+    real = result_dtype(a.dtype)
+    factor = np.result_type(real, np.complex64) if a.dtype.kind == "c" else real
+    if bar is None:
+        bar = tolerance(real, m, n)
+    unit = eps(real)
+
+    assert u.dtype == vh.dtype == factor and s.dtype == real, (u.dtype, s.dtype, vh.dtype)
+    assert u.shape == batch + ((m, m) if full_matrices else (m, k)), u.shape
+    assert s.shape == batch + (k,), s.shape
+    assert vh.shape == batch + ((n, n) if full_matrices else (k, n)), vh.shape
+    assert np.isfinite(u).all() and np.isfinite(vh).all(), "non-finite U or Vh"
+    overflow = ~np.isfinite(s).all(axis=-1)
+    if np.any(overflow):
+        assert overflow_ok, "non-finite S"
+        assert not np.isnan(s).any(), "NaN in S"
+    assert (s >= 0).all(), "negative singular value"
+    assert (s[..., 1:] <= s[..., :-1]).all(), "singular values not descending"
+
+    a = a.astype(factor)
+    num, den = _residual_and_norm(a, u, np.where(overflow[..., None], 0, s), vh)
+    huge = float(np.finfo(real).max)
+    # σ₁ ≤ ‖A‖_F: an infinite σ is only allowed when ‖A‖_F is out of range.
+    assert np.all(den[overflow] >= huge * (1 - bar)), "σ overflowed for a representable ‖A‖"
+    within = (num <= bar * den + slack) | overflow
+    back = np.where(den > 0, num / np.where(den > 0, den, 1), num).astype(np.float64)
+    assert within.all(), (f"backward error {back[~within].max() / unit:.1f} eps "
+                          f"> {bar / unit:.1f} eps" + (f" (+ {slack:.3g} absolute)" if slack else ""))
+    ou = orthogonality_error(u)
+    ov = orthogonality_error(vh, rows=True)
+    assert np.all(ou <= bar), f"U orthogonality {ou.max() / unit:.1f} eps > {bar / unit:.1f} eps"
+    assert np.all(ov <= bar), f"Vh orthogonality {ov.max() / unit:.1f} eps > {bar / unit:.1f} eps"
+    return back, ou, ov
+
+
+def assert_singular_values_near(s, ref, bar, *, sigma1=None, slack=0.0):
+    """|S − S_ref| ≤ bar·σ₁ + slack for each matrix of a stack (σ₁: the reference's
+    largest singular value unless given), compared in extended precision."""
+    s, ref = _ld(s), _ld(ref)
+    assert s.shape == ref.shape, (s.shape, ref.shape)
+    if s.size == 0:
+        return
+    if sigma1 is None:
+        sigma1 = ref.max(axis=-1, keepdims=True)
+    err = np.abs(s - ref)
+    within = err <= bar * _ld(sigma1) + slack
+    assert within.all(), (f"|S - S_ref| up to {float(err.max()):.3e} > {bar:.3e}·σ₁; "
+                          f"S {s[~within.all(axis=-1)][:2]}, S_ref {ref[~within.all(axis=-1)][:2]}")
 
 
 def reference_singular_values(a, digits=40):
