@@ -13,23 +13,20 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import fastsvd
-from accuracy import (SMALLEST_SIGMA_RELATIVE_FACTOR, backward_error, eps,
+from accuracy import (SMALLEST_SIGMA_RELATIVE_FACTOR, assert_svd_contract, eps,
                       graded_relative_tolerance, orthogonality_error, param_id,
                       reference_singular_values, rng_for, tolerance)
+from cases import KERNEL_DTYPES as DTYPES
+from cases import shapes
 
-DTYPES = [np.float64, np.float32]
-SHAPES = [(2, 2), (3, 2), (2, 3), (3, 3), (4, 4), (5, 3), (3, 5), (6, 6), (8, 8),
-          (16, 16), (32, 32), (32, 4)]
+SHAPES = shapes("kernel")
 # The closed-form (Gram) kernels and their transpose: the relative-σ_min promise.
-CLOSED_FORM_SHAPES = [(2, 2), (3, 2), (2, 3)]
+CLOSED_FORM_SHAPES = shapes("closed-form")
 RATIOS = [1e-3, 1e-6, 1e-9, 1e-12, 1e-15]
-
-
+FULL_THIN = pytest.mark.parametrize("full_matrices", [True, False], ids=["full", "thin"])
 
 
 # ---------------------------------------------------------------- helpers
-
-
 
 def random_orthogonal(rng, n):
     """Haar-distributed n×n orthogonal matrix (float64)."""
@@ -65,25 +62,10 @@ def reference_count(m, n):
 
 
 def assert_decomposition(a, dtype, full_matrices):
-    """Shapes, dtypes, finiteness, backward error and orthogonality of svd(a)."""
-    m, n = a.shape[-2:]
-    p = min(m, n)
-    bar = tolerance(dtype, m, n)
+    """svd(a) meets the contract (accuracy.assert_svd_contract) in `dtype`."""
+    assert a.dtype == np.dtype(dtype)
     u, s, vh = fastsvd.svd(a, full_matrices=full_matrices)
-    batch = a.shape[:-2]
-    assert u.dtype == s.dtype == vh.dtype == np.dtype(dtype)
-    assert u.shape == batch + ((m, m) if full_matrices else (m, p))
-    assert s.shape == batch + (p,)
-    assert vh.shape == batch + ((n, n) if full_matrices else (p, n))
-    assert np.isfinite(u).all() and np.isfinite(s).all() and np.isfinite(vh).all()
-    assert (s >= 0).all()
-    assert (np.diff(s, axis=-1) <= 0).all(), "singular values not descending"
-    err = backward_error(a, u, s, vh)
-    assert err.max() <= bar, f"backward error {err.max() / eps(dtype):.1f} eps"
-    ou = orthogonality_error(u)
-    ov = orthogonality_error(vh, rows=True)
-    assert ou.max() <= bar, f"U orthogonality {ou.max() / eps(dtype):.1f} eps"
-    assert ov.max() <= bar, f"Vh orthogonality {ov.max() / eps(dtype):.1f} eps"
+    assert_svd_contract(a, (u, s, vh), full_matrices=full_matrices)
     return u, s, vh
 
 
@@ -106,10 +88,10 @@ def assert_singular_values(a, s, dtype, count, *more):
 
 # ---------------------------------------------------------------- random matrices
 
-def test_every_listed_shape_has_a_kernel():
+@pytest.mark.parametrize("shape", SHAPES, ids=param_id)
+def test_every_listed_shape_has_a_kernel(shape):
     """These tests measure fastsvd's kernels, not numpy's fallback."""
-    for m, n in SHAPES:
-        assert fastsvd.kernel_name(m, n) is not None, (m, n)
+    assert fastsvd.kernel_name(*shape) is not None, shape
 
 
 @pytest.mark.parametrize("full_matrices", [True, False], ids=["full", "thin"])
@@ -209,22 +191,23 @@ def test_hard_inputs(dtype, shape, family):
     assert_singular_values(a, s, dtype, 1 if max(m, n) >= 16 else 2)
 
 
-def test_hard_inputs_known_values():
+@pytest.mark.parametrize("shape", SHAPES, ids=param_id)
+@pytest.mark.parametrize("dtype", DTYPES, ids=param_id)
+def test_hard_inputs_known_values(dtype, shape):
     """Exactly known singular values, without mpmath: zero, identity, rank one."""
-    for m, n in SHAPES:
-        for dtype in DTYPES:
-            bar = tolerance(dtype, m, n)
-            p = min(m, n)
-            assert (fastsvd.svdvals(np.zeros((m, n), dtype)) == 0).all()
-            assert np.abs(fastsvd.svdvals(np.eye(m, n, dtype=dtype)) - 1).max() <= bar
-            # x·yᵀ with integer entries: σ₁ = ‖x‖‖y‖ exactly, the rest 0.
-            x = np.arange(1, m + 1, dtype=np.float64)
-            y = np.arange(n, 0, -1, dtype=np.float64)
-            s = fastsvd.svdvals(np.outer(x, y).astype(dtype)).astype(np.float64)
-            sigma1 = np.linalg.norm(x) * np.linalg.norm(y)
-            assert abs(s[0] - sigma1) <= bar * sigma1
-            assert np.abs(s[1:]).max(initial=0) <= bar * sigma1
-            assert s.shape == (p,)
+    m, n = shape
+    bar = tolerance(dtype, m, n)
+    p = min(m, n)
+    assert (fastsvd.svdvals(np.zeros((m, n), dtype)) == 0).all()
+    assert np.abs(fastsvd.svdvals(np.eye(m, n, dtype=dtype)) - 1).max() <= bar
+    # x·yᵀ with integer entries: σ₁ = ‖x‖‖y‖ exactly, the rest 0.
+    x = np.arange(1, m + 1, dtype=np.float64)
+    y = np.arange(n, 0, -1, dtype=np.float64)
+    s = fastsvd.svdvals(np.outer(x, y).astype(dtype)).astype(np.float64)
+    sigma1 = np.linalg.norm(x) * np.linalg.norm(y)
+    assert abs(s[0] - sigma1) <= bar * sigma1
+    assert np.abs(s[1:]).max(initial=0) <= bar * sigma1
+    assert s.shape == (p,)
 
 
 @pytest.mark.parametrize("n", range(1, 33))
@@ -293,46 +276,51 @@ def test_smallest_singular_value_is_relatively_accurate(dtype, shape, ratio, sca
         assert _relative_error(s_uv[-1], ref[-1]) <= bar
 
 
+# Nearly parallel columns, exactly representable in both dtypes (e: the dtype's ε).
+CANCELLATION_CASES = {
+    "2x2-e": lambda e: [[1.0, 1.0], [1.0, 1.0 + e]],
+    "2x2-2e": lambda e: [[1.0, 1.0 + 2 * e], [1.0 - e, 1.0]],
+    "2x2-4e": lambda e: [[3.0, 3.0 + 4 * e], [2.0, 2.0]],
+    "3x2-e": lambda e: [[1.0, 1.0], [1.0, 1.0 + e], [1.0, 1.0 - e]],
+    "3x2-2e": lambda e: [[1.0, 1.0 + e], [2.0, 2.0], [3.0, 3.0 - 2 * e]],
+    "2x2-scaled": lambda e: [[2.0 ** -10, 2.0 ** -10 * (1 + e)], [7.0, 7.0]],
+}
+
+
+@pytest.mark.parametrize("transpose", [False, True], ids=["a", "a.T"])
+@pytest.mark.parametrize("case", list(CANCELLATION_CASES))
 @pytest.mark.parametrize("dtype", DTYPES, ids=param_id)
-def test_smallest_singular_value_after_cancellation(dtype):
+def test_smallest_singular_value_after_cancellation(dtype, case, transpose):
     """Nearly parallel columns, exactly representable: σ_min is decided by cancellation."""
-    e = float(np.finfo(dtype).eps)
+    values = CANCELLATION_CASES[case](float(np.finfo(dtype).eps))
     bar = SMALLEST_SIGMA_RELATIVE_FACTOR * eps(dtype)
-    cases = [
-        [[1.0, 1.0], [1.0, 1.0 + e]],
-        [[1.0, 1.0 + 2 * e], [1.0 - e, 1.0]],
-        [[3.0, 3.0 + 4 * e], [2.0, 2.0]],
-        [[1.0, 1.0], [1.0, 1.0 + e], [1.0, 1.0 - e]],
-        [[1.0, 1.0 + e], [2.0, 2.0], [3.0, 3.0 - 2 * e]],
-        [[2.0 ** -10, 2.0 ** -10 * (1 + e)], [7.0, 7.0]],
-    ]
-    for case in cases:
-        a = np.array(case, dtype=dtype)
-        assert np.array_equal(a.astype(np.float64), np.array(case))  # exact input
-        for mat in (a, a.T):
-            ref = reference_singular_values(mat)
-            s = fastsvd.svdvals(mat)
-            assert _relative_error(s[-1], ref[-1]) <= bar, (mat, s, ref)
+    a = np.array(values, dtype=dtype)
+    assert np.array_equal(a.astype(np.float64), np.array(values))  # exact input
+    mat = a.T if transpose else a
+    ref = reference_singular_values(mat)
+    s = fastsvd.svdvals(mat)
+    assert _relative_error(s[-1], ref[-1]) <= bar, (mat, s, ref)
 
 
-def test_numpy_misses_the_relative_smallest_singular_value():
+@pytest.mark.parametrize("shape", [(2, 2), (3, 2)], ids=param_id)
+def test_numpy_misses_the_relative_smallest_singular_value(shape):
     """Documents why the promise matters: LAPACK's σ_min is only ε·σ₁ accurate.
 
     On the same kind of float64 2×2 and 3×2 matrices numpy.linalg.svd's σ_min is
     off by more than SMALLEST_SIGMA_RELATIVE_FACTOR·ε relative on at least one.
     """
+    m, n = shape
     bar = SMALLEST_SIGMA_RELATIVE_FACTOR * eps(np.float64)
-    for m, n in [(2, 2), (3, 2)]:
-        rng = rng_for("numpy-misses", m, n)
-        worst = 0.0
-        for _ in range(5):
-            a = with_singular_values(rng, m, n, [1.0, 1e-12])
-            ref = reference_singular_values(a)
-            s = np.linalg.svd(a, compute_uv=False)
-            worst = max(worst, _relative_error(s[-1], ref[-1]))
-            # ... while fastsvd gets the same matrix right.
-            assert _relative_error(fastsvd.svdvals(a)[-1], ref[-1]) <= bar
-        assert worst > bar, f"numpy's worst σ_min relative error {worst:.2e} ({m}x{n})"
+    rng = rng_for("numpy-misses", m, n)
+    worst = 0.0
+    for _ in range(5):
+        a = with_singular_values(rng, m, n, [1.0, 1e-12])
+        ref = reference_singular_values(a)
+        s = np.linalg.svd(a, compute_uv=False)
+        worst = max(worst, _relative_error(s[-1], ref[-1]))
+        # ... while fastsvd gets the same matrix right.
+        assert _relative_error(fastsvd.svdvals(a)[-1], ref[-1]) <= bar
+    assert worst > bar, f"numpy's worst σ_min relative error {worst:.2e} ({m}x{n})"
 
 
 # ---------------------------------------------------------------- extreme scales
@@ -351,45 +339,44 @@ def _scaled(rng, m, n, dtype, kind):
     raise AssertionError(kind)
 
 
+@FULL_THIN
 @pytest.mark.parametrize("kind", ["huge", "tiny", "near_max"])
 @pytest.mark.parametrize("shape", SHAPES, ids=param_id)
 @pytest.mark.parametrize("dtype", DTYPES, ids=param_id)
-def test_extreme_scales(dtype, shape, kind):
+def test_extreme_scales(dtype, shape, kind, full_matrices):
     m, n = shape
     rng = rng_for("scale", kind, m, n)
     with np.errstate(over="ignore"):
         a = _scaled(rng, m, n, dtype, kind).astype(dtype)
     assert np.isfinite(a).all()
-    for full in (True, False):
-        u, s, vh = assert_decomposition(a, dtype, full_matrices=full)
+    u, s, vh = assert_decomposition(a, dtype, full_matrices=full_matrices)
     s_values = fastsvd.svdvals(a)
     assert np.isfinite(s_values).all()
     assert_singular_values(a, s, dtype, 1 if max(m, n) >= 16 else 2, s_values)
 
 
+# Entries at the top of the range (c: half the dtype's largest), σ₁ still representable.
+NEAR_OVERFLOW_CASES = {
+    "2x2-diagonal": lambda c: [[c, 0.0], [0.0, c]],
+    "2x2-rotation": lambda c: [[0.6 * c, -0.8 * c], [0.8 * c, 0.6 * c]],   # σ = c, c
+    "2x2-general": lambda c: [[c, 0.5 * c], [-0.25 * c, c]],
+    "3x2-general": lambda c: [[c, c / 3], [c / 7, c / 5], [-c / 2, c / 9]],
+    "2x2-with-ones": lambda c: [[c, 1.0], [1.0, c / 1e10]],
+}
+
+
+@pytest.mark.parametrize("transpose", [False, True], ids=["a", "a.T"])
+@pytest.mark.parametrize("case", list(NEAR_OVERFLOW_CASES))
 @pytest.mark.parametrize("dtype", DTYPES, ids=param_id)
-def test_entries_near_overflow_threshold(dtype):
+def test_entries_near_overflow_threshold(dtype, case, transpose):
     """Entries at the top of the range, σ₁ still representable: no inf, accurate S."""
-    big = float(np.finfo(dtype).max)
-    c = 0.5 * big
-    cases = [
-        [[c, 0.0], [0.0, c]],
-        [[0.6 * c, -0.8 * c], [0.8 * c, 0.6 * c]],     # a scaled rotation: σ = c, c
-        [[c, 0.5 * c], [-0.25 * c, c]],
-        [[c, c / 3], [c / 7, c / 5], [-c / 2, c / 9]],
-        [[c, 1.0], [1.0, c / 1e10]],
-    ]
-    for case in cases:
-        a = np.array(case, dtype=dtype)
-        for mat in (a, a.T):
-            m, n = mat.shape
-            u, s, vh = fastsvd.svd(mat)
-            assert np.isfinite(u).all() and np.isfinite(s).all() and np.isfinite(vh).all()
-            ref = reference_singular_values(mat)
-            assert np.abs(s.astype(np.float64) - ref).max() <= tolerance(dtype, m, n) * ref[0]
-            assert backward_error(mat, u, s, vh).max() <= tolerance(dtype, m, n)
-            assert orthogonality_error(u).max() <= tolerance(dtype, m, n)
-            assert orthogonality_error(vh, rows=True).max() <= tolerance(dtype, m, n)
+    a = np.array(NEAR_OVERFLOW_CASES[case](0.5 * float(np.finfo(dtype).max)), dtype=dtype)
+    mat = a.T if transpose else a
+    m, n = mat.shape
+    u, s, vh = fastsvd.svd(mat)
+    assert_svd_contract(mat, (u, s, vh), full_matrices=True)
+    ref = reference_singular_values(mat)
+    assert np.abs(s.astype(np.float64) - ref).max() <= tolerance(dtype, m, n) * ref[0]
 
 
 @pytest.mark.parametrize("shape", SHAPES, ids=param_id)
@@ -460,29 +447,42 @@ def _deep_grading_cases():
     yield np.float32, 6, list(np.logspace(0, -30, 6))
 
 
-@pytest.mark.parametrize("dtype,n,d", list(_deep_grading_cases()),
-                         ids=lambda v: param_id(v) if param_id(v) else None)
-def test_graded_matrices_beyond_the_square_root_of_underflow(dtype, n, d):
-    """The graded promise does not stop where σ² underflows: diagonal and B·D cases.
+DEEP_GRADING_CASES = list(_deep_grading_cases())
+DEEP_GRADING_IDS = [f"{np.dtype(t).name}-{n}x{n}" for t, n, _ in DEEP_GRADING_CASES]
 
-    Every σ here is a normal number that numpy.linalg.svd gets right (a diagonal
-    matrix exactly); the relative bar is the same as for the 1e-12 grading.
+
+@pytest.mark.parametrize("dtype,n,d", DEEP_GRADING_CASES, ids=DEEP_GRADING_IDS)
+def test_graded_diagonals_beyond_the_square_root_of_underflow(dtype, n, d):
+    """The graded promise does not stop where σ² underflows: diagonal matrices.
+
+    Every σ here is a normal number that numpy.linalg.svd gets exactly.
     """
-    d = np.asarray(d)
-    rng = rng_for("deep-graded", n, np.dtype(dtype).name)
-    diagonal = np.diag(d).astype(dtype)
+    diagonal = np.diag(np.asarray(d)).astype(dtype)
     ref = np.sort(np.abs(np.diag(diagonal).astype(np.float64)))[::-1]  # exact
     rel = np.abs(fastsvd.svdvals(diagonal).astype(np.float64) - ref) / ref
     assert rel.max() <= graded_relative_tolerance(dtype, 1.0), (
         f"diagonal {ref}: fastsvd {fastsvd.svdvals(diagonal)}")
-    for order in ("decreasing", "increasing"):
-        b, kappa = _well_conditioned(rng, n)
-        a = (b * (d if order == "decreasing" else d[::-1])).astype(dtype)
-        ref = reference_singular_values(a, digits=340)
-        s = fastsvd.svdvals(a)
-        rel = np.abs(s.astype(np.float64) - ref) / ref
-        assert rel.max() <= graded_relative_tolerance(dtype, kappa), (
-            f"{order}: relative errors {rel}, fastsvd {s}, reference {ref}")
+
+
+@pytest.mark.parametrize("order", ["decreasing", "increasing"])
+@pytest.mark.parametrize("dtype,n,d", DEEP_GRADING_CASES, ids=DEEP_GRADING_IDS)
+def test_graded_matrices_beyond_the_square_root_of_underflow(dtype, n, d, order):
+    """The graded promise does not stop where σ² underflows: B·D cases.
+
+    Every σ here is a normal number; the relative bar is the same as for the
+    1e-12 grading.
+    """
+    d = np.asarray(d)
+    rng = rng_for("deep-graded", n, np.dtype(dtype).name)
+    if order == "increasing":   # the second B drawn from the seed (as when both ran here)
+        _well_conditioned(rng, n)
+    b, kappa = _well_conditioned(rng, n)
+    a = (b * (d if order == "decreasing" else d[::-1])).astype(dtype)
+    ref = reference_singular_values(a, digits=340)
+    s = fastsvd.svdvals(a)
+    rel = np.abs(s.astype(np.float64) - ref) / ref
+    assert rel.max() <= graded_relative_tolerance(dtype, kappa), (
+        f"{order}: relative errors {rel}, fastsvd {s}, reference {ref}")
 
 
 @pytest.mark.xfail(strict=True, reason="known limitation (README, Accuracy): the scaling "
@@ -498,7 +498,8 @@ def test_spread_beyond_the_exponent_range(dtype, d):
     assert rel.max() <= graded_relative_tolerance(dtype, 1.0)
 
 
-def test_numpy_misses_graded_matrices():
+@pytest.mark.parametrize("n", [3, 4, 6])
+def test_numpy_misses_graded_matrices(n):
     """Documents the Jacobi advantage: LAPACK loses the small σ of some graded B·D.
 
     With D = diag(logspace(0, -12, n)) decreasing, numpy.linalg.svd happens to be
@@ -506,17 +507,16 @@ def test_numpy_misses_graded_matrices():
     the grading reversed, D = diag(logspace(-12, 0, n)), numpy's smallest σ is off
     by more than the graded bar, while fastsvd (tested above for every order) is not.
     """
-    for n in (3, 4, 6):
-        rng = rng_for("numpy-graded", n)
-        worst = 0.0
-        for _ in range(5):
-            b, kappa = _well_conditioned(rng, n)
-            a = b * _grading(n, "increasing", rng)
-            ref = reference_singular_values(a)
-            s = np.linalg.svd(a, compute_uv=False)
-            worst = max(worst, _relative_error(s[-1], ref[-1])
-                        / graded_relative_tolerance(np.float64, kappa))
-        assert worst > 1, f"numpy within the graded bar for every {n}x{n} matrix"
+    rng = rng_for("numpy-graded", n)
+    worst = 0.0
+    for _ in range(5):
+        b, kappa = _well_conditioned(rng, n)
+        a = b * _grading(n, "increasing", rng)
+        ref = reference_singular_values(a)
+        s = np.linalg.svd(a, compute_uv=False)
+        worst = max(worst, _relative_error(s[-1], ref[-1])
+                    / graded_relative_tolerance(np.float64, kappa))
+    assert worst > 1, f"numpy within the graded bar for every {n}x{n} matrix"
 
 
 # ---------------------------------------------------------------- property-based
@@ -586,9 +586,10 @@ def test_mixed_magnitudes_smallest_sigma_property(a):
 # ---------------------------------------------------------------- exhaustive (slow)
 
 @pytest.mark.slow
+@FULL_THIN
 @pytest.mark.parametrize("shape", SHAPES, ids=param_id)
 @pytest.mark.parametrize("dtype", DTYPES, ids=param_id)
-def test_exhaustive_10000_random_matrices(dtype, shape):
+def test_exhaustive_10000_random_matrices(dtype, shape, full_matrices):
     m, n = shape
     rng = rng_for("exhaustive", m, n)
     for chunk in range(10):
@@ -597,23 +598,22 @@ def test_exhaustive_10000_random_matrices(dtype, shape):
         a *= 10.0 ** rng.uniform(-20, 20, (1000, 1, 1))
         a[::3] *= np.logspace(0, -8, n)
         a = a.astype(dtype)
-        for full in (True, False):
-            assert_decomposition(a, dtype, full_matrices=full)
+        assert_decomposition(a, dtype, full_matrices=full_matrices)
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("n", range(1, 33))
 @pytest.mark.parametrize("m", range(1, 33))
 @pytest.mark.parametrize("dtype", DTYPES, ids=param_id)
-def test_exhaustive_all_shapes_up_to_32(dtype, m):
+def test_exhaustive_all_shapes_up_to_32(dtype, m, n):
     """Every M×N with M, N ≤ 32 (the whole kernel range): ~100–500 matrices each."""
-    for n in range(1, 33):
-        assert fastsvd.kernel_name(m, n) is not None
-        rng = rng_for("all-shapes", m, n)
-        count = 100 if max(m, n) > 8 else 500
-        a = rng.standard_normal((count, m, n)).astype(dtype)
-        for full in (True, False):
-            assert_decomposition(a, dtype, full_matrices=full)
-        assert_singular_values(a, fastsvd.svdvals(a), dtype, 1)
+    assert fastsvd.kernel_name(m, n) is not None
+    rng = rng_for("all-shapes", m, n)
+    count = 100 if max(m, n) > 8 else 500
+    a = rng.standard_normal((count, m, n)).astype(dtype)
+    for full in (True, False):
+        assert_decomposition(a, dtype, full_matrices=full)
+    assert_singular_values(a, fastsvd.svdvals(a), dtype, 1)
 
 
 @pytest.mark.slow
