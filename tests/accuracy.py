@@ -88,60 +88,69 @@ def orthogonality_error(q, rows=False):
     return np.abs(gram - eye).max(axis=(-2, -1), initial=0).astype(np.float64)
 
 
-def assert_svd_contract(a, result, *, full_matrices, bar=None, slack=0.0,
+def assert_svd_contract(a, result, *, full_matrices=None, bar=None, slack=0.0,
                         overflow_ok=False):
     """Assert the contract every SVD of a finite input meets (README, Accuracy).
 
     `result` is (U, S, Vh) for `a`, a stack (..., M, N) of any real or complex dtype
-    (integers and booleans count as float64), `full_matrices` its flavour.
+    (integers and booleans count as float64), `full_matrices` its flavour; or S
+    alone (compute_uv=False), of which only the first three points are checked.
 
     * dtypes: S the real dtype numpy computes in (result_dtype), U and Vh that
       dtype too (its complex counterpart for complex input);
-    * shapes: U (..., M, M) or (..., M, K), S (..., K), Vh (..., N, N) or
+    * shapes: S (..., K), U (..., M, M) or (..., M, K), Vh (..., N, N) or
       (..., K, N), with K = min(M, N);
-    * U, S, Vh finite; S ≥ 0 and descending;
-    * ‖A − U·diag(S)·Vh‖_F ≤ bar·‖A‖_F + slack, max |UᴴU − I| ≤ bar and
-      max |Vh·Vhᴴ − I| ≤ bar, measured in extended precision.
+    * S finite, ≥ 0 and descending;
+    * U and Vh finite, ‖A − U·diag(S)·Vh‖_F ≤ bar·‖A‖_F + slack, max |UᴴU − I| ≤ bar
+      and max |Vh·Vhᴴ − I| ≤ bar, measured in extended precision.
 
     bar: tolerance(dtype, M, N) unless given (kernel_tolerance for a named kernel).
     slack: an absolute allowance on the residual, for σ stored on the subnormal grid.
     overflow_ok: σ may be +inf where ‖A‖_F itself is out of the dtype's range
     (≥ max·(1 − bar)); those matrices' U and Vh must still be finite and orthonormal.
 
-    Returns the per-matrix backward error, U and Vh orthogonality errors (float64).
+    Returns the per-matrix backward error, U and Vh orthogonality errors (float64),
+    or None for S alone.
     """
     a = np.asarray(a)
-    u, s, vh = result
+    values_only = isinstance(result, np.ndarray)
+    u, s, vh = (None, result, None) if values_only else result
     m, n = a.shape[-2:]
     k = min(m, n)
     batch = a.shape[:-2]
     real = result_dtype(a.dtype)
-    factor = np.result_type(real, np.complex64) if a.dtype.kind == "c" else real
     if bar is None:
         bar = tolerance(real, m, n)
     unit = eps(real)
 
-    assert u.dtype == vh.dtype == factor and s.dtype == real, (u.dtype, s.dtype, vh.dtype)
-    assert u.shape == batch + ((m, m) if full_matrices else (m, k)), u.shape
+    assert s.dtype == real, (s.dtype, real)
     assert s.shape == batch + (k,), s.shape
-    assert vh.shape == batch + ((n, n) if full_matrices else (k, n)), vh.shape
-    assert np.isfinite(u).all() and np.isfinite(vh).all(), "non-finite U or Vh"
     overflow = ~np.isfinite(s).all(axis=-1)
     if np.any(overflow):
         assert overflow_ok, "non-finite S"
         assert not np.isnan(s).any(), "NaN in S"
     assert (s >= 0).all(), "negative singular value"
     assert (s[..., 1:] <= s[..., :-1]).all(), "singular values not descending"
-
+    factor = np.result_type(real, np.complex64) if a.dtype.kind == "c" else real
     a = a.astype(factor)
-    num, den = _residual_and_norm(a, u, np.where(overflow[..., None], 0, s), vh)
-    huge = float(np.finfo(real).max)
+    den = np.sqrt((np.abs(_ld(a)) ** 2).sum(axis=(-2, -1)))
     # σ₁ ≤ ‖A‖_F: an infinite σ is only allowed when ‖A‖_F is out of range.
+    huge = float(np.finfo(real).max)
     assert np.all(den[overflow] >= huge * (1 - bar)), "σ overflowed for a representable ‖A‖"
+    if values_only:
+        return None
+
+    assert full_matrices is not None, "full_matrices: which flavour U and Vh are"
+    assert u.dtype == vh.dtype == factor, (u.dtype, vh.dtype, factor)
+    assert u.shape == batch + ((m, m) if full_matrices else (m, k)), u.shape
+    assert vh.shape == batch + ((n, n) if full_matrices else (k, n)), vh.shape
+    assert np.isfinite(u).all() and np.isfinite(vh).all(), "non-finite U or Vh"
+    num, _ = _residual_and_norm(a, u, np.where(overflow[..., None], 0, s), vh)
     within = (num <= bar * den + slack) | overflow
     back = np.where(den > 0, num / np.where(den > 0, den, 1), num).astype(np.float64)
     assert within.all(), (f"backward error {back[~within].max() / unit:.1f} eps "
-                          f"> {bar / unit:.1f} eps" + (f" (+ {slack:.3g} absolute)" if slack else ""))
+                          f"> {bar / unit:.1f} eps"
+                          + (f" (+ {slack:.3g} absolute)" if slack else ""))
     ou = orthogonality_error(u)
     ov = orthogonality_error(vh, rows=True)
     assert np.all(ou <= bar), f"U orthogonality {ou.max() / unit:.1f} eps > {bar / unit:.1f} eps"

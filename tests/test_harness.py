@@ -77,6 +77,15 @@ def test_contract_rejects_a_broken_svd(what):
         assert_svd_contract(a, _break(what, a, parts), full_matrices=False)
 
 
+@pytest.mark.parametrize("what", ["order", "negative", "nan", "inf-s", "dtype"])
+def test_contract_on_values_alone(what):
+    a, (_, s, _) = _good()
+    assert assert_svd_contract(a, s) is None
+    broken = _break(what, a, [np.eye(5), s.copy(), np.eye(3)])[1]
+    with pytest.raises(AssertionError):
+        assert_svd_contract(a, broken)
+
+
 def test_contract_rejects_the_wrong_flavour_and_bar():
     a, parts = _good(full_matrices=True)
     with pytest.raises(AssertionError):
