@@ -16,10 +16,13 @@ numpy only ever sees a copy in which every non-finite matrix is zeroed.  And
 since fastsvd must not hang either, every fastsvd call on non-finite input
 runs in a forked child under a timeout (``_call_bounded``).
 
-Fuzz profiles: ``default`` (300 examples per campaign, the same on every run) unless
-``FASTSVD_FUZZ=long`` selects ``long`` (5000 random examples); ``pytest -m slow``
-runs the long campaign as well.
-The profiles apply to this file's tests only (nothing is loaded globally).
+Fuzz profiles: ``fastsvd-fuzz`` (300 examples per campaign, the same on every run,
+no example database) unless ``FASTSVD_FUZZ=long`` selects ``fastsvd-fuzz-long``
+(5000 random examples); ``pytest -m slow`` runs the long campaign as well.
+The profiles apply to this file's campaigns only: they are registered under names
+of their own and never loaded, so Hypothesis's active profile, and every settings
+object any other test builds, keep their own database and randomness
+(test_fuzz_profiles_are_the_intended_ones_and_stay_in_this_file).
 """
 from __future__ import annotations
 
@@ -43,19 +46,24 @@ from numpy.linalg import LinAlgError
 
 import fastsvd
 from fastsvd import gufuncs as _gufuncs
-from accuracy import backward_error, orthogonality_error, tolerance
+from accuracy import assert_singular_values_near, assert_svd_contract, tolerance
+from cases import shape_id, shapes
 
 # ---------------------------------------------------------------- hypothesis profiles
 
+# Not "default": re-registering the active profile reloads it (Hypothesis ≥ 6.117),
+# and every settings object built afterwards, in any file, would inherit these.
+_ACTIVE_PROFILE_BEFORE = settings.default
 settings.register_profile(      # reproducible: the same examples on every run
-    "default", max_examples=300, derandomize=True, deadline=None, database=None, print_blob=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    "fastsvd-fuzz", max_examples=300, derandomize=True, deadline=None, database=None,
+    print_blob=True, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.register_profile(
-    "long", max_examples=5000, deadline=None, database=None, print_blob=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-FUZZ_PROFILE = "long" if os.environ.get("FASTSVD_FUZZ", "").lower() == "long" else "default"
+    "fastsvd-fuzz-long", max_examples=5000, derandomize=False, deadline=None, database=None,
+    print_blob=True, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+LONG_CAMPAIGN = os.environ.get("FASTSVD_FUZZ", "").lower() == "long"
+FUZZ_PROFILE = "fastsvd-fuzz-long" if LONG_CAMPAIGN else "fastsvd-fuzz"
 FUZZ_SETTINGS = settings.get_profile(FUZZ_PROFILE)
-LONG_SETTINGS = settings.get_profile("long")
+LONG_SETTINGS = settings.get_profile("fastsvd-fuzz-long")
 
 # ---------------------------------------------------------------- bounded calls
 
@@ -409,7 +417,6 @@ def check_svd_case(arr, kwargs, description):
         return
     tol = tolerance(real, m, n)
     tiny = float(np.finfo(real).smallest_subnormal)
-    huge = float(np.finfo(real).max)
 
     # Singular values: non-negative, descending, numpy's within tol·σ₁ + tiny.
     sg, sng = s[good], s_np[good]
@@ -417,31 +424,18 @@ def check_svd_case(arr, kwargs, description):
     assert np.all(sg[..., 1:] <= sg[..., :-1]), "singular values not descending"
     comparable = np.isfinite(sg).all(axis=-1) & np.isfinite(sng).all(axis=-1)
     sigma1 = np.maximum(_ld(sg[..., :1]), _ld(sng[..., :1]))
-    with np.errstate(invalid="ignore"):
-        diff = np.abs(_ld(sg) - _ld(sng))
-    within = (diff <= tol * sigma1 + tiny) | ~comparable[..., None]
-    assert np.all(within), f"singular values off numpy's: {sg[~within.all(-1)][:2]} vs {sng[~within.all(-1)][:2]}"
+    assert_singular_values_near(sg[comparable], sng[comparable], tol,
+                                sigma1=sigma1[comparable], slack=tiny)
 
     if dtype is None:            # complex: numpy's own result, nothing more to measure
         return
+    # The contract on the matrices numpy decomposes too: σ = inf only where ‖A‖_F
+    # overflows, ‖A − U·S·Vh‖_F ≤ tol·‖A‖_F plus what rounding σ to the subnormal
+    # grid costs, U and Vh finite and orthonormal.
     a = logical.astype(dtype)[good]
-    norm = np.sqrt((_ld(a) ** 2).sum(axis=(-2, -1)))
-    overflow = ~np.isfinite(sg).all(axis=-1)
-    # σ₁ ≤ ‖A‖_F: an infinite σ is only allowed when ‖A‖_F is out of range.
-    assert np.all(norm[overflow] >= huge * (1 - tol)), "σ overflowed for a representable ‖A‖"
-    if cuv:
-        u, vh = res.U[good], res.Vh[good]
-        assert np.all(np.isfinite(u)) and np.all(np.isfinite(vh)), "non-finite U or Vh"
-        assert np.all(orthogonality_error(u) <= tol), "U not orthonormal"
-        assert np.all(orthogonality_error(vh, rows=True) <= tol), "Vh not orthonormal"
-        ok = ~overflow
-        if np.any(ok):
-            # ‖A − U·S·Vh‖_F ≤ tol·‖A‖_F, plus what rounding σ to the subnormal grid costs.
-            be = backward_error(a[ok], u[ok], sg[ok], vh[ok])
-            absolute = np.where(norm[ok] > 0, _ld(be) * norm[ok], _ld(be))
-            bar = tol * norm[ok] + k * tiny
-            assert np.all(absolute <= bar), \
-                f"backward error {be.max():.3g} > {tol:.3g} (+ {k}·{tiny:.3g} absolute)"
+    result = (res.U[good], sg, res.Vh[good]) if cuv else sg
+    assert_svd_contract(a, result, full_matrices=kwargs["full_matrices"], bar=tol,
+                        slack=k * tiny, overflow_ok=True)
 
 
 # Three campaigns, so that a bug in one domain does not stop the others exploring.
@@ -470,6 +464,32 @@ def test_fuzz_nonfinite_values_raise_or_give_nan_in_bounded_time(case):
 def test_fuzz_svd_meets_numpy_contract_long_campaign(case):
     """All of the above at once, 5000 random examples (CI: pytest -m slow)."""
     check_svd_case(*case)
+
+
+_CAMPAIGNS = [test_fuzz_dtypes_layouts_and_shapes_meet_numpy_contract,
+              test_fuzz_extreme_finite_values_meet_accuracy_contract,
+              test_fuzz_nonfinite_values_raise_or_give_nan_in_bounded_time]
+
+
+def _settings_of(test):
+    return test._hypothesis_internal_use_settings
+
+
+@pytest.mark.parametrize("campaign", _CAMPAIGNS + [test_fuzz_svd_meets_numpy_contract_long_campaign],
+                         ids=lambda t: t.__name__.removeprefix("test_fuzz_"))
+def test_fuzz_profiles_are_the_intended_ones_and_stay_in_this_file(campaign):
+    """Each campaign runs the settings the docstring promises, and nothing else does:
+    the active profile is the one that was active before this file was imported,
+    and Hypothesis's "default" profile keeps its database and its randomness."""
+    used = _settings_of(campaign)
+    long = campaign not in _CAMPAIGNS or LONG_CAMPAIGN
+    assert used.max_examples == (5000 if long else 300)
+    assert used.derandomize is (not long)
+    assert used.database is None and used.deadline is None
+    assert settings.default is _ACTIVE_PROFILE_BEFORE
+    default = settings.get_profile("default")
+    assert default.derandomize is False and default.database is not None
+    assert default.max_examples == 100
 
 
 # ---------------------------------------------------------------- non-native byte order
@@ -532,10 +552,9 @@ def test_u_and_vh_stay_orthonormal_for_graded_magnitudes(case, batched):
     s_np = np.linalg.svd(a, compute_uv=False)
     tiny = float(np.finfo(a.dtype).smallest_subnormal)
     if np.isfinite(s_np[0]):            # (σ₁ of the last case overflows: inf for both)
-        assert np.all(np.abs(_ld(s) - _ld(s_np)) <= tol * _ld(s_np[0]) + tiny)
-        assert backward_error(a, u, s, vh) <= tol
-    assert orthogonality_error(vh, rows=True) <= tol, "Vh not orthonormal"
-    assert orthogonality_error(u) <= tol, "U not orthonormal"
+        assert_singular_values_near(s, s_np, tol, slack=tiny)
+    # U, Vh finite and orthonormal; A = U·S·Vh where σ₁ is representable.
+    assert_svd_contract(a, (u, s, vh), full_matrices=True, overflow_ok=True)
 
 
 # ---------------------------------------------------------------- gufunc out=
@@ -567,54 +586,72 @@ def _numpy_ufunc_error(**out):
     raise AssertionError("numpy accepted it")
 
 
+@pytest.mark.parametrize("spacing", [1, 2], ids=["contiguous", "every-other"])
 @pytest.mark.parametrize("name,m,n", _OUT_CASES)
-def test_gufunc_out_filled_and_returned(name, m, n):
+def test_gufunc_out_filled_and_returned(name, m, n, spacing):
     gufunc = getattr(_gufuncs, name)
     a = _stack(m, n)
     ref = gufunc(a)
-    # Contiguous outputs, and non-contiguous ones (every other slot of a bigger array).
-    for spacing in (1, 2):
-        outs = tuple(np.full((70 * spacing,) + s, 7.0)[::spacing] for s in _GUFUNC_SHAPES[name](m, n))
-        res = gufunc(a, out=outs)
-        assert all(r is o for r, o in zip(res, outs))
-        for r, e in zip(res, ref):
-            assert _bits(r) == _bits(e)
+    # Contiguous outputs, or non-contiguous ones (every other slot of a bigger array).
+    outs = tuple(np.full((70 * spacing,) + s, 7.0)[::spacing] for s in _GUFUNC_SHAPES[name](m, n))
+    res = gufunc(a, out=outs)
+    assert all(r is o for r, o in zip(res, outs))
+    for r, e in zip(res, ref):
+        assert _bits(r) == _bits(e)
     s_out = np.empty((70, min(m, n)))
     values = getattr(_gufuncs, name.replace("full", "values").replace("thin", "values"))
     assert values(a, out=s_out) is s_out
     assert _bits(s_out) == _bits(values(a))
 
 
+_WHICH = pytest.mark.parametrize("which", [0, 1, 2], ids=["U", "S", "Vh"])
+
+
+@pytest.mark.parametrize("wrong", ["count", "core"])
+@_WHICH
 @pytest.mark.parametrize("name,m,n", _OUT_CASES)
-def test_gufunc_out_wrong_shape_raises_valueerror(name, m, n):
+def test_gufunc_out_wrong_shape_raises_valueerror(name, m, n, which, wrong):
+    """One output one matrix short, or with each core dimension one too many."""
     gufunc = getattr(_gufuncs, name)
     a = _stack(m, n)
-    shapes = _GUFUNC_SHAPES[name](m, n)
-    for which in range(3):
-        for wrong in ((69,) + shapes[which], (70,) + tuple(d + 1 for d in shapes[which])):
-            outs = [np.empty((70,) + s) for s in shapes]
-            outs[which] = np.empty(wrong)
-            with pytest.raises(ValueError):
-                gufunc(a, out=tuple(outs))
+    core = _GUFUNC_SHAPES[name](m, n)
+    outs = [np.empty((70,) + s) for s in core]
+    outs[which] = np.empty((69,) + core[which] if wrong == "count"
+                           else (70,) + tuple(d + 1 for d in core[which]))
+    with pytest.raises(ValueError):
+        gufunc(a, out=tuple(outs))
+
+
+@pytest.mark.parametrize("name,m,n", _OUT_CASES)
+def test_gufunc_out_too_few_raises_valueerror(name, m, n):
+    gufunc = getattr(_gufuncs, name)
+    core = _GUFUNC_SHAPES[name](m, n)
     with pytest.raises(ValueError):        # two outputs for three
-        gufunc(a, out=tuple(np.empty((70,) + s) for s in shapes[:2]))
+        gufunc(_stack(m, n), out=tuple(np.empty((70,) + s) for s in core[:2]))
+
+
+@pytest.mark.parametrize("bad_dtype", [np.int64, np.bool_], ids=["int64", "bool"])
+@_WHICH
+@pytest.mark.parametrize("name,m,n", _OUT_CASES)
+def test_gufunc_out_wrong_dtype_raises_numpys_typeerror(name, m, n, which, bad_dtype):
+    gufunc = getattr(_gufuncs, name)
+    a = _stack(m, n)
+    core = _GUFUNC_SHAPES[name](m, n)
+    expected = _numpy_ufunc_error(out=np.empty((4, 3, 3), np.int64))
+    outs = [np.empty((70,) + s) for s in core]
+    outs[which] = np.empty((70,) + core[which], bad_dtype)
+    with pytest.raises(TypeError) as info:
+        gufunc(a, out=tuple(outs))
+    assert type(info.value) is expected
 
 
 @pytest.mark.parametrize("name,m,n", _OUT_CASES)
-def test_gufunc_out_wrong_dtype_raises_numpys_typeerror(name, m, n):
+def test_gufunc_out_read_only_raises_like_numpy(name, m, n):
+    """A read-only output is refused like numpy refuses it."""
     gufunc = getattr(_gufuncs, name)
     a = _stack(m, n)
-    shapes = _GUFUNC_SHAPES[name](m, n)
-    expected = _numpy_ufunc_error(out=np.empty((4, 3, 3), np.int64))
-    for which in range(3):
-        for bad_dtype in (np.int64, np.bool_):
-            outs = [np.empty((70,) + s) for s in shapes]
-            outs[which] = np.empty((70,) + shapes[which], bad_dtype)
-            with pytest.raises(TypeError) as info:
-                gufunc(a, out=tuple(outs))
-            assert type(info.value) is expected
-    # A read-only output is refused like numpy refuses it.
-    outs = [np.empty((70,) + s) for s in shapes]
+    core = _GUFUNC_SHAPES[name](m, n)
+    outs = [np.empty((70,) + s) for s in core]
     outs[0].flags.writeable = False
     ro = np.empty((4, 3, 3))
     ro.flags.writeable = False
@@ -632,9 +669,9 @@ def test_gufunc_out_aliasing_input_gives_unaliased_result(name, m, n, which, dty
     gufunc = getattr(_gufuncs, name)
     a = _stack(m, n, dtype=dtype)
     ref = gufunc(a.copy())
-    shapes = _GUFUNC_SHAPES[name](m, n)
+    core = _GUFUNC_SHAPES[name](m, n)
     b = a.copy()
-    outs = [np.empty((70,) + s, dtype) for s in shapes]
+    outs = [np.empty((70,) + s, dtype) for s in core]
     outs[which] = b
     res = gufunc(b, out=tuple(outs))
     assert res[which] is b
@@ -643,7 +680,7 @@ def test_gufunc_out_aliasing_input_gives_unaliased_result(name, m, n, which, dty
     # Shifted by one matrix: the output overlaps the input's next matrix.
     big = np.concatenate([a, a[:1]])
     ref = gufunc(big[1:].copy())
-    outs = [np.empty((70,) + s, dtype) for s in shapes]
+    outs = [np.empty((70,) + s, dtype) for s in core]
     outs[which] = big[:-1]
     res = gufunc(big[1:], out=tuple(outs))
     for r, e in zip(res, ref):
@@ -759,19 +796,21 @@ _WORKER_BATCHES = {
 }
 
 
+@pytest.mark.parametrize("kwargs", [{}, {"full_matrices": False}, {"compute_uv": False}],
+                         ids=["full", "thin", "values"])
 @pytest.mark.parametrize("workers", [2, -1, 3])
 @pytest.mark.parametrize("batch", list(_WORKER_BATCHES))
-def test_workers_give_bit_identical_results(batch, workers):
+def test_workers_give_bit_identical_results(batch, workers, kwargs):
     a = _WORKER_BATCHES[batch](np.random.default_rng(14))
-    for kwargs in ({}, {"full_matrices": False}, {"compute_uv": False}):
-        _assert_bit_identical(fastsvd.svd(a, workers=workers, **kwargs),
-                              fastsvd.svd(a, workers=1, **kwargs))
+    _assert_bit_identical(fastsvd.svd(a, workers=workers, **kwargs),
+                          fastsvd.svd(a, workers=1, **kwargs))
 
 
+@pytest.mark.parametrize("i", [0, 5, 6, 33, 69], ids=["first", "graded", "rank-deficient",
+                                                     "33rd", "last"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("shape", [(2, 2), (3, 2), (2, 3), (3, 3), (4, 4), (7, 5), (16, 16),
-                                   (32, 32)], ids=lambda s: "x".join(map(str, s)))
-def test_a_matrix_gets_the_same_bits_alone_as_in_any_block(shape, dtype):
+@pytest.mark.parametrize("shape", shapes("kernel"), ids=shape_id)
+def test_a_matrix_gets_the_same_bits_alone_as_in_any_block(shape, dtype, i):
     """One matrix takes its own (scalar) path through the loop, a partial block
     another, a full block the SIMD one: all round alike."""
     rng = np.random.default_rng(15)
@@ -779,10 +818,9 @@ def test_a_matrix_gets_the_same_bits_alone_as_in_any_block(shape, dtype):
     a[5] *= np.logspace(0, -12, shape[1]).astype(dtype)     # graded
     a[6, :, -1] = a[6, :, 0]                                  # rank-deficient
     whole = fastsvd.svd(a)
-    for i in (0, 5, 6, 33, 69):
-        _assert_bit_identical(fastsvd.svd(a[i]), [x[i] for x in whole])
-        _assert_bit_identical(fastsvd.svd(a[i:i + 1]), [x[i:i + 1] for x in whole])
-        _assert_bit_identical(fastsvd.svd(a[i:]), [x[i:] for x in whole])
+    _assert_bit_identical(fastsvd.svd(a[i]), [x[i] for x in whole])
+    _assert_bit_identical(fastsvd.svd(a[i:i + 1]), [x[i:i + 1] for x in whole])
+    _assert_bit_identical(fastsvd.svd(a[i:]), [x[i:] for x in whole])
 
 
 @pytest.mark.parametrize("workers,error", [(0, ValueError), (-2, ValueError), (1.5, TypeError)])
