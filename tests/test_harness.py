@@ -46,6 +46,8 @@ def _break(what, a, parts):
         s[1, -1] = -s[1, -1] - e
     elif what == "nan":
         u[2, 1, 1] = np.nan
+    elif what == "nan-s":
+        s[2, 1] = np.nan
     elif what == "inf-s":
         s[3, 0] = np.inf
     elif what == "dtype":
@@ -58,7 +60,7 @@ def _break(what, a, parts):
 
 
 BREAKAGES = ["residual", "u-orthogonality", "vh-orthogonality", "order", "negative", "nan",
-             "inf-s", "dtype", "shape"]
+             "nan-s", "inf-s", "dtype", "shape"]
 
 
 @pytest.mark.parametrize("full_matrices", [True, False], ids=["full", "thin"])
@@ -77,11 +79,11 @@ def test_contract_rejects_a_broken_svd(what):
         assert_svd_contract(a, _break(what, a, parts), full_matrices=False)
 
 
-@pytest.mark.parametrize("what", ["order", "negative", "nan", "inf-s", "dtype"])
+@pytest.mark.parametrize("what", ["order", "negative", "nan-s", "inf-s", "dtype"])
 def test_contract_on_values_alone(what):
-    a, (_, s, _) = _good()
+    a, (u, s, vh) = _good()
     assert assert_svd_contract(a, s) is None
-    broken = _break(what, a, [np.eye(5), s.copy(), np.eye(3)])[1]
+    broken = _break(what, a, [u, s.copy(), vh])[1]
     with pytest.raises(AssertionError):
         assert_svd_contract(a, broken)
 
