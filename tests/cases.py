@@ -11,11 +11,11 @@ here.  The tags:
 * ``numpy-path``: no kernel (a side over 32, or 0), handed to numpy.linalg.svd;
   ``empty``: a side is 0;
 * ``square``, ``tall`` (M > N), ``wide`` (M < N);
-* ``large``: a side of 16 or more, where extended-precision and mpmath checks are
-  slow (tests use fewer matrices, or leave them out);
-* ``small``: both sides ≤ 8, the everyday set of the slower tests.
+* the size of a kernel shape: ``small``, both sides ≤ 8 (the everyday set of the
+  slower tests); ``large``, a side of 16 or more (where extended-precision and
+  mpmath checks are slow, so that tests use fewer matrices or leave them out).
 
-test_cases_table.py checks that kernel_name agrees with the table.
+test_harness.py checks that kernel_name agrees with the table.
 """
 from __future__ import annotations
 
@@ -65,10 +65,10 @@ def _shape(m, n, kernel, extra):
             tags.add("empty")
     else:
         tags.update(("kernel", kernel))
-    if max(m, n) >= 16:
-        tags.add("large")
-    if max(m, n) <= 8:
-        tags.add("small")
+        if max(m, n) >= 16:
+            tags.add("large")
+        elif max(m, n) <= 8:
+            tags.add("small")
     return Shape(m, n, kernel, frozenset(tags))
 
 
