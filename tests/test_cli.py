@@ -1,7 +1,9 @@
-"""The command line: decompose, explain, bench, config and the worked examples."""
+"""The command line: decompose, explain, bench, config and the worked examples;
+and the hint for an import that finds the uncompiled source tree."""
 import errno
 import io
 import os
+import shutil
 import subprocess
 import sys
 
@@ -10,7 +12,7 @@ import pytest
 
 import fastsvd
 from fastsvd import __main__ as cli
-from fastsvd import _files
+from fastsvd import _files, _install_hint
 from accuracy import backward_error, tolerance
 
 
@@ -183,3 +185,74 @@ def test_worked_examples_of_the_main_job():
     residuals = [float(line.split("=")[-1]) for line in text.splitlines()
                  if "max |A − UΣVᵀ|" in line]
     assert len(residuals) == 2 and max(residuals) < 1e-14
+
+
+# ---------------------------------------------------------------- the source-tree hint
+
+def fake_tree(root, *, source_tree, compiled):
+    package = root / "fastsvd"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    if source_tree:
+        (root / "pyproject.toml").write_text("")
+    if compiled:
+        suffix = __import__("importlib.machinery").machinery.EXTENSION_SUFFIXES[0]
+        (package / f"_gufuncs_baseline{suffix}").write_text("")
+    return package
+
+
+def test_hint_says_the_source_tree_shadows_the_installed_package(tmp_path):
+    checkout = fake_tree(tmp_path / "checkout", source_tree=True, compiled=False)
+    installed = fake_tree(tmp_path / "site-packages", source_tree=False, compiled=True)
+    hint = _install_hint.shadowing_hint(str(checkout),
+                                        [str(checkout.parent), str(installed.parent)])
+    assert f"imported from its source tree {checkout}" in hint
+    assert f"instead of the installed fastsvd in {installed}" in hint and "shadows" in hint
+    assert ("run `fastsvd` (the console script) or run python from another directory; "
+            "or build in place with `python setup.py build_ext --inplace`") in hint
+    assert "reinstall" not in hint
+
+
+def test_hint_for_an_unbuilt_source_tree_with_nothing_installed(tmp_path):
+    checkout = fake_tree(tmp_path / "checkout", source_tree=True, compiled=False)
+    hint = _install_hint.shadowing_hint(str(checkout), [str(checkout.parent)])
+    assert "pip install ." in hint and "build_ext --inplace" in hint
+    assert "shadows" not in hint
+
+
+def test_hint_for_an_installed_package_missing_its_modules(tmp_path):
+    installed = fake_tree(tmp_path / "site-packages", source_tree=False, compiled=False)
+    hint = _install_hint.shadowing_hint(str(installed), [str(installed.parent)])
+    assert "missing" in hint and "reinstall fastsvd" in hint and "shadows" not in hint
+
+
+def test_hint_finds_the_installed_package_through_its_metadata(tmp_path):
+    checkout = fake_tree(tmp_path / "checkout", source_tree=True, compiled=False)
+    site = tmp_path / "lib"
+    installed = fake_tree(site, source_tree=False, compiled=True)
+    info = site / "fastsvd-0.1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: fastsvd\nVersion: 0.1.0\n")
+    assert _install_hint.installed_elsewhere(str(checkout), [str(site)]) == str(installed)
+
+
+def _isa_choice_source():
+    with open(sys.modules[fastsvd.config.__module__].__file__, encoding="utf-8") as f:
+        return f.read()
+
+
+@pytest.mark.skipif("shadowing_hint" not in _isa_choice_source(),
+                    reason="until the ISA choice raises its ImportError with shadowing_hint()")
+def test_python_m_fastsvd_in_an_unbuilt_checkout_says_what_to_run(tmp_path):
+    """A fresh clone's `python -m fastsvd` from its root, with fastsvd installed
+    elsewhere (here: the one these tests import)."""
+    checkout = tmp_path / "clone"
+    shutil.copytree(os.path.dirname(fastsvd.__file__), checkout / "fastsvd",
+                    ignore=shutil.ignore_patterns("*.so", "*.pyd", "*.c", "__pycache__"))
+    (checkout / "pyproject.toml").write_text("")
+    installed = os.path.dirname(os.path.dirname(fastsvd.__file__))
+    env = dict(os.environ, PYTHONPATH=installed)
+    done = subprocess.run([sys.executable, "-m", "fastsvd", "config"], cwd=checkout, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert "shadows" in done.stderr and "run `fastsvd` (the console script)" in done.stderr
