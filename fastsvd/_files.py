@@ -42,6 +42,20 @@ def _load(path):
     return a
 
 
+def _same_file(a, b):
+    try:
+        return os.path.samefile(a, b)    # also through hard links
+    except OSError:                      # b does not exist yet, or a
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
+def _refuse_to_overwrite_input(source, destination):
+    # The rename at the end would silently replace the input with its results.
+    if _same_file(source, destination):
+        raise DecomposeError(f"{destination} is the input file ({source}): refusing to write "
+                             "over it; give -o another name")
+
+
 def _progress(done, total, stream):
     width = 40
     filled = width * done // max(total, 1)
@@ -52,6 +66,7 @@ def _progress(done, total, stream):
 def decompose_file(source, destination, *, full_matrices=False, values_only=False,
                    workers=1, progress=None):
     """Decompose every matrix of `source` (.npy) into `destination` (.npz of U, S, Vh or S)."""
+    _refuse_to_overwrite_input(source, destination)
     a = _load(source)
     stack, (m, n) = a.shape[:-2], a.shape[-2:]
     total = math.prod(stack)

@@ -187,6 +187,25 @@ def test_worked_examples_of_the_main_job():
     assert len(residuals) == 2 and max(residuals) < 1e-14
 
 
+# ---------------------------------------------------------------- decompose's own input
+
+@pytest.mark.parametrize("how", ["same path", "other spelling", "symlink", "hard link"])
+def test_decompose_refuses_to_write_over_its_input(stack, tmp_path, capsys, how):
+    _, source = stack
+    before = source.read_bytes()
+    if how == "same path":
+        out = source
+    elif how == "other spelling":
+        out = tmp_path / ".." / tmp_path.name / source.name
+    else:
+        out = tmp_path / "alias.npy"
+        (os.symlink if how == "symlink" else os.link)(source, out)
+    status, _, err = run(["decompose", str(source), "-o", str(out)], capsys)
+    assert status == 1
+    assert "is the input file" in err and "refusing to write over it" in err
+    assert source.read_bytes() == before
+
+
 # ---------------------------------------------------------------- the source-tree hint
 
 def fake_tree(root, *, source_tree, compiled):
