@@ -1,23 +1,73 @@
-"""fastsvd's command line: ``fastsvd`` or ``python -m fastsvd``.
+"""fastsvd's command line: the `fastsvd` console script (also `python -m fastsvd`).
 
-With no arguments it runs the main job: the two worked examples, then a speed
-comparison with numpy on a million matrices.  Subcommands: ``decompose`` (a
-.npy file of matrices into an .npz of U, S, Vh), ``bench`` (the speed table,
-optionally a bar chart), ``explain`` (a 2×2 or 3×2 SVD worked step by step),
-``config`` (which build of the kernels runs here).
+With no command it runs the main job: two small matrices decomposed, then
+fastsvd's speed against numpy.linalg.svd on a million matrices of each of
+three shapes.  The commands: decompose, bench, explain and config.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 import numpy as np
 
-from . import _bench
-from ._dispatch import show_config
+from . import __version__, _bench, _plot, low_rank, show_config, svd
 from ._explain import explain as explain_matrix
 from ._files import DecomposeError, decompose_file
-from ._linalg import low_rank, svd
+
+# Help texts are printed as they are written (RawDescriptionHelpFormatter):
+# plain text, no markup.
+DESCRIPTION = """\
+fastsvd: fast, accurate SVDs of millions of small matrices (2x2 up to 32x32),
+a drop-in for numpy.linalg.svd.
+
+With no command, fastsvd runs the main job, which takes from about 20 seconds
+to a minute and a half depending on the machine: two small matrices
+decomposed, then fastsvd's speed against numpy.linalg.svd on a million random
+matrices each of 2x2, 3x2 and 3x3."""
+
+EPILOG = """\
+examples:
+  fastsvd                                       the main job
+  fastsvd decompose frames.npy -o frames-svd.npz
+  fastsvd bench --shapes 2x2,3x3 --repeat 5
+  fastsvd explain "4 0; 3 -5; 0 2"
+  fastsvd config
+
+Run "fastsvd COMMAND --help" for a command's options."""
+
+DECOMPOSE_DESCRIPTION = """\
+The SVD of every matrix in IN.npy, a stack of shape (..., M, N), written to
+OUT.npz, which holds three arrays with the input's stack shape:
+  U   (..., M, K)   left singular vectors (--full: (..., M, M))
+  S   (..., K)      singular values, in descending order
+  Vh  (..., K, N)   right singular vectors, as rows (--full: (..., N, N))
+where K = min(M, N).  With --values-only it holds S alone.
+
+The default is thin U and Vh, where fastsvd.svd and numpy.linalg.svd default
+to full ones (full_matrices=True).  A matrix holding NaN or Inf gets NaN in
+its outputs; the other matrices are decomposed as usual.
+
+IN.npy is memory-mapped and never modified, so files larger than memory work.
+OUT.npz is written under a temporary name and renamed when complete, so an
+existing OUT.npz is never half-overwritten; it may not be IN.npy itself."""
+
+EXPLAIN_DESCRIPTION = """\
+The SVD of one 2x2 or 3x2 matrix worked as by hand: the Gram matrix, its
+characteristic polynomial, exact eigenvalues (for rational entries), the
+singular values and vectors, the check and the best rank-1 approximation.
+It takes only these two shapes: their Gram matrix is 2x2, whose eigenvalues a
+quadratic formula gives."""
+
+MAIN_SHAPES = ((2, 2), (3, 2), (3, 3))
+MAIN_COUNT = 1_000_000
+
+MEMORY_FLOOR_NOTE = """\
+The memory floor is the time an SVD would take if it did no arithmetic: reading
+every A and writing fresh U, S and Vh, with numpy's own streaming loops,
+measured in the same runs.  numpy's time over it ("speed-up the floor allows")
+is the largest speed-up that any SVD returning new arrays could show here."""
 
 WORKED_EXAMPLES = {
     "W (3×2)": np.array([[4.0, 0.0], [3.0, -5.0], [0.0, 2.0]]),
@@ -27,116 +77,196 @@ WORKED_EXAMPLES = {
 
 def show_worked_examples(out=None):
     out = out or sys.stdout          # looked up late, so redirection works
-    np.set_printoptions(precision=6, suppress=True)
-    for name, a in WORKED_EXAMPLES.items():
-        u, s, vh = svd(a)
-        print(f"{name} =\n{a}", file=out)
-        print(f"  singular values: {s}", file=out)
-        print(f"  U =\n{u}\n  Vᵀ =\n{vh}", file=out)
-        print(f"  rank-1 approximation σ₁u₁v₁ᵀ =\n{low_rank(a, 1)}", file=out)
-        residual = np.abs((u[:, :2] * s) @ vh - a).max()
-        print(f"  max |A − UΣVᵀ| = {residual:.1e}\n", file=out)
+    # A context, not np.set_printoptions: a caller's own print options survive.
+    with np.printoptions(precision=6, suppress=True):
+        for name, a in WORKED_EXAMPLES.items():
+            u, s, vh = svd(a)
+            print(f"{name} =\n{a}", file=out)
+            print(f"  singular values: {s}", file=out)
+            print(f"  U =\n{u}\n  Vᵀ =\n{vh}", file=out)
+            print(f"  rank-1 approximation σ₁u₁v₁ᵀ =\n{low_rank(a, 1)}", file=out)
+            residual = np.abs((u[:, :2] * s) @ vh - a).max()
+            print(f"  max |A − UΣVᵀ| = {residual:.1e}\n", file=out)
+
+
+def _progress(shapes):
+    """A progress note for a terminal, overwritten in place and erased at the
+    end: the figures themselves are printed once, in the table."""
+    if not sys.stderr.isatty():
+        return None, lambda: None
+
+    def show(i, shape):
+        sys.stderr.write(f"\r  timing {shape[0]}×{shape[1]} ({i + 1} of {len(shapes)})… ")
+        sys.stderr.flush()
+
+    def done():
+        sys.stderr.write("\r" + " " * 40 + "\r")
+        sys.stderr.flush()
+    return show, done
 
 
 def run_bench(shapes, dtype, count, repeat, out=None):
     out = out or sys.stdout
-    rows = []
-    for shape in shapes:
-        row = _bench.bench_shape(shape, dtype, count, repeat)
-        rows.append(row)
-        print(f"  {shape[0]}×{shape[1]}: fastsvd {row.fastsvd_ns:,.1f} ns, "
-              f"numpy {row.numpy_ns:,.0f} ns per matrix ({row.ratio:,.1f}×); "
-              f"memory floor {row.floor_ns:,.1f} ns (allows {row.ratio_bound:,.0f}×)",
-              file=sys.stderr, flush=True)
+    show, done = _progress(shapes)
+    try:
+        rows = _bench.run(shapes, dtype, count, repeat, progress=show)
+    finally:
+        done()
     print(_bench.format_table(rows), file=out)
     return rows
 
 
-def plot_bench(rows, path):
-    try:
-        import matplotlib
-    except ImportError:
-        raise SystemExit("fastsvd bench --plot needs matplotlib: pip install 'fastsvd[plot]'")
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+def main_job(out=None, count=MAIN_COUNT, repeat=3):
+    out = out or sys.stdout
+    print(f"fastsvd {__version__}: fast, accurate SVDs of millions of small matrices, "
+          "a drop-in for numpy.linalg.svd.\n", file=out)
+    print('Two small matrices decomposed (fastsvd explain "4 0; 3 -5; 0 2" works the '
+          "first by hand):\n", file=out)
+    show_worked_examples(out)
+    print(f"Speed against numpy.linalg.svd, in ns per matrix: {count:,} random matrices of "
+          f"each\nshape, float64, full SVD, one thread, the median of {repeat} runs that "
+          "alternate with\nnumpy's on the same batch:\n", file=out, flush=True)
+    run_bench(MAIN_SHAPES, "float64", count, repeat, out)
+    print(f"\n{MEMORY_FLOOR_NOTE}\n\nThese figures are this machine's, in this run. "
+          "More shapes and runs: fastsvd bench --repeat 5.", file=out)
+    return 0
 
-    labels = [f"{r.shape[0]}×{r.shape[1]}" for r in rows]
-    x = np.arange(len(rows))
-    fig, ax = plt.subplots(figsize=(1.2 * len(rows) + 3, 4))
-    ax.bar(x - 0.2, [r.numpy_ns for r in rows], 0.4, label="numpy.linalg.svd")
-    ax.bar(x + 0.2, [r.fastsvd_ns for r in rows], 0.4, label="fastsvd")
-    for xi, r in zip(x, rows):
-        ax.annotate(f"{r.ratio:,.0f}×", (xi + 0.2, r.fastsvd_ns), ha="center", va="bottom")
-    ax.set_yscale("log")
-    ax.set_xticks(x, labels)
-    ax.set_ylabel("ns per matrix (log scale)")
-    ax.set_title(f"Full SVD, {rows[0].dtype}, one thread")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
+
+def _at_least_one(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _shapes(text):
+    try:
+        return _bench.parse_shapes(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def _workers(text):
-    count = int(text)
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number: give a positive "
+                                         "number of threads or -1 (all cores)") from None
     if count < 1 and count != -1:
         raise argparse.ArgumentTypeError(f"must be a positive number of threads or -1, "
                                          f"got {count}")
     return count
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="fastsvd", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command")
-    bench = commands.add_parser("bench", help="speed table against numpy.linalg.svd")
-    bench.add_argument("--shapes", type=_bench.parse_shapes,
-                       default=list(_bench.DEFAULT_SHAPES), help="e.g. 2x2,3x3")
-    bench.add_argument("--dtype", default="float64", choices=["float32", "float64"])
-    bench.add_argument("--count", type=int, default=None,
-                       help="matrices per batch (default: a million for small shapes)")
-    bench.add_argument("--repeat", type=int, default=3, help="runs to take the median of")
-    bench.add_argument("--plot", metavar="FILE.png", help="also draw a bar chart (matplotlib)")
-    decompose = commands.add_parser("decompose", help="SVD of every matrix in a .npy file")
-    decompose.add_argument("source", metavar="IN.npy")
-    decompose.add_argument("-o", "--output", metavar="OUT.npz", required=True)
+def _cmd_main(args):
+    return main_job()
+
+
+def _cmd_bench(args):
+    # Checked first: the benchmark itself can take minutes.
+    if args.plot:
+        try:
+            _plot.require_matplotlib()
+        except _plot.PlotUnavailable as err:
+            print(f"fastsvd bench: {err}", file=sys.stderr)
+            return 1
+        directory = os.path.dirname(os.path.abspath(args.plot))
+        if not os.path.isdir(directory):
+            print(f"fastsvd bench: --plot {args.plot}: no such directory {directory}",
+                  file=sys.stderr)
+            return 1
+    rows = run_bench(args.shapes, args.dtype, args.count, args.repeat)
+    if args.plot:
+        _plot.plot_bench(rows, args.plot)
+    return 0
+
+
+def _cmd_decompose(args):
+    try:
+        decompose_file(args.source, args.output, full_matrices=args.full,
+                       values_only=args.values_only, workers=args.workers)
+    except DecomposeError as err:
+        print(f"fastsvd decompose: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _cmd_explain(args):
+    try:
+        print(explain_matrix(args.matrix))
+    except ValueError as err:
+        print(f"fastsvd explain: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _cmd_config(args):
+    show_config()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    raw = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(prog="fastsvd", description=DESCRIPTION, epilog=EPILOG,
+                                     formatter_class=raw)
+    parser.add_argument("--version", action="version", version=f"fastsvd {__version__}")
+    parser.set_defaults(func=_cmd_main)
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    decompose = commands.add_parser(
+        "decompose", help="SVD of every matrix in a .npy file, into an .npz of U, S, Vh",
+        description=DECOMPOSE_DESCRIPTION, formatter_class=raw)
+    decompose.add_argument("source", metavar="IN.npy",
+                           help="a .npy file holding matrices, shape (..., M, N)")
+    decompose.add_argument("-o", "--output", metavar="OUT.npz", required=True,
+                           help="the .npz file to write (U, S, Vh; S only with --values-only)")
     shape = decompose.add_mutually_exclusive_group()
     shape.add_argument("--full", dest="full", action="store_true",
-                       help="square U and Vh (numpy's full_matrices=True)")
+                       help="square U (M×M) and Vh (N×N), numpy's full_matrices=True")
     shape.add_argument("--thin", dest="full", action="store_false",
-                       help="U and Vh with min(M, N) columns/rows (the default)")
-    decompose.add_argument("--values-only", action="store_true", help="write S only")
-    decompose.add_argument("--workers", type=_workers, default=1,
-                           help="threads (-1: all cores)")
-    explain = commands.add_parser("explain", help="a 2×2 or 3×2 SVD worked step by step")
-    explain.add_argument("matrix", help='rows separated by ";", e.g. "4 0; 3 -5; 0 2"')
-    commands.add_parser("config", help="which build of the kernels runs on this CPU")
-    args = parser.parse_args(argv)
-    if args.command == "bench":
-        rows = run_bench(args.shapes, args.dtype, args.count, args.repeat)
-        if args.plot:
-            plot_bench(rows, args.plot)
-        return 0
-    if args.command == "decompose":
-        try:
-            decompose_file(args.source, args.output, full_matrices=args.full,
-                           values_only=args.values_only, workers=args.workers)
-        except DecomposeError as err:
-            print(f"fastsvd decompose: {err}", file=sys.stderr)
-            return 1
-        return 0
-    if args.command == "explain":
-        try:
-            print(explain_matrix(args.matrix))
-        except ValueError as err:
-            print(f"fastsvd explain: {err}", file=sys.stderr)
-            return 2
-        return 0
-    if args.command == "config":
-        show_config()
-        return 0
-    show_worked_examples()
-    print("A million random matrices of each shape, float64, full SVD, one thread:")
-    run_bench([(2, 2), (3, 2), (3, 3)], "float64", 1_000_000, 3)
-    return 0
+                       help="U and Vh with K = min(M, N) columns and rows (the default)")
+    decompose.add_argument("--values-only", action="store_true",
+                           help="write the singular values S only")
+    decompose.add_argument("--workers", type=_workers, default=1, metavar="N",
+                           help="threads to share the work (-1: all cores; default 1)")
+    decompose.set_defaults(func=_cmd_decompose)
+
+    bench = commands.add_parser(
+        "bench", help="speed table against numpy.linalg.svd",
+        description="ns per matrix of a full SVD, fastsvd against numpy.linalg.svd on the "
+                    "same batch, with the memory floor; one thread, median of alternating "
+                    "runs. The table is in Markdown.")
+    bench.add_argument("--shapes", type=_shapes, default=list(_bench.DEFAULT_SHAPES),
+                       metavar="MxN,...",
+                       help="shapes to time, e.g. 2x2,3x3 (default: "
+                            + ",".join(f"{m}x{n}" for m, n in _bench.DEFAULT_SHAPES) + ")")
+    bench.add_argument("--dtype", default="float64", choices=["float32", "float64"])
+    bench.add_argument("--count", type=_at_least_one, default=None, metavar="N",
+                       help="matrices per batch (default: a million for shapes up to 4x4, "
+                            "fewer above)")
+    bench.add_argument("--repeat", type=_at_least_one, default=3, metavar="N",
+                       help="runs to take the median of (default 3)")
+    bench.add_argument("--plot", metavar="FILE.png",
+                       help="also draw a bar chart into FILE.png (needs matplotlib)")
+    bench.set_defaults(func=_cmd_bench)
+
+    explain = commands.add_parser(
+        "explain", help="the SVD of a 2x2 or 3x2 matrix (only these) worked step by step",
+        description=EXPLAIN_DESCRIPTION, formatter_class=raw)
+    explain.add_argument("matrix", help='the rows, separated by ";", e.g. "4 0; 3 -5; 0 2"')
+    explain.set_defaults(func=_cmd_explain)
+
+    config = commands.add_parser("config", help="which build of the kernels runs on this CPU")
+    config.set_defaults(func=_cmd_config)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
 
 
 if __name__ == "__main__":

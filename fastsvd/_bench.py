@@ -80,8 +80,15 @@ def move_svd_bytes(batch):
     return outputs
 
 
+def default_count(shape) -> int:
+    return DEFAULT_COUNTS.get(tuple(shape), 100_000)
+
+
 def bench_shape(shape, dtype="float64", count=None, repeat=3) -> BenchRow:
-    count = count or DEFAULT_COUNTS.get(tuple(shape), 100_000)
+    # None, not 0, means the default: a count of 0 would time nothing.
+    count = default_count(shape) if count is None else count
+    if count < 1 or repeat < 1:
+        raise ValueError(f"count and repeat must be at least 1, got {count} and {repeat}")
     batch = random_batch(shape, count, dtype)
     # One thread for numpy too: idle OpenBLAS workers spin on the other cores,
     # which would slow whatever runs next on a small shared machine.
@@ -106,9 +113,32 @@ def format_table(rows) -> str:
     return "\n".join(lines)
 
 
-def parse_shapes(text: str):
+def run(shapes, dtype="float64", count=None, repeat=3, progress=None) -> list[BenchRow]:
+    """bench_shape for each shape; progress(i, shape), if given, is told before each."""
+    rows = []
+    for i, shape in enumerate(shapes):
+        if progress:
+            progress(i, shape)
+        rows.append(bench_shape(shape, dtype, count, repeat))
+    return rows
+
+
+def parse_shapes(text: str) -> list[tuple[int, int]]:
+    """'2x2,3x3' → [(2, 2), (3, 3)]; ValueError, saying which item is wrong, for
+    anything else or for a shape that has no fastsvd kernel (it would time
+    numpy against itself)."""
     shapes = []
     for item in text.split(","):
-        m, _, n = item.strip().lower().partition("x")
-        shapes.append((int(m), int(n)))
+        m, x, n = item.strip().lower().replace("×", "x").partition("x")
+        try:
+            shape = (int(m), int(n))
+        except ValueError:
+            shape = None
+        if not x or shape is None:
+            raise ValueError(f"{item.strip()!r} is not a shape: give M×N shapes such as "
+                             "2x2,3x3")
+        if kernel_name(*shape) is None:
+            raise ValueError(f"{shape[0]}x{shape[1]} has no fastsvd kernel (fastsvd hands "
+                             "such matrices to numpy.linalg.svd), so there is nothing to time")
+        shapes.append(shape)
     return shapes

@@ -3,6 +3,7 @@ and the hint for an import that finds the uncompiled source tree."""
 import errno
 import io
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -12,7 +13,7 @@ import pytest
 
 import fastsvd
 from fastsvd import __main__ as cli
-from fastsvd import _files, _install_hint
+from fastsvd import _bench, _files, _install_hint, _plot
 from accuracy import backward_error, tolerance
 
 
@@ -163,7 +164,7 @@ def test_bench_prints_a_table_and_plots(tmp_path, capsys):
     rows = [line.split("|")[1:-1] for line in out.splitlines()
             if line.startswith("| 2×2") or line.startswith("| 3×3")]
     assert len(rows) == 2
-    for shape, dtype, kernel, count, fast, slow, ratio, floor, bound in rows:
+    for shape, _dtype, kernel, _count, fast, _slow, ratio, floor, bound in rows:
         assert kernel.strip().startswith("gram-2x2" if "2×2" in shape else "jacobi-3x3")
         assert float(fast.replace(",", "")) > 0 and float(floor.replace(",", "")) > 0
         assert ratio.strip().endswith("×") and bound.strip().endswith("×")
@@ -204,6 +205,139 @@ def test_decompose_refuses_to_write_over_its_input(stack, tmp_path, capsys, how)
     assert status == 1
     assert "is the input file" in err and "refusing to write over it" in err
     assert source.read_bytes() == before
+
+
+# ---------------------------------------------------------------- argument checks
+
+@pytest.fixture
+def no_benchmark(monkeypatch):
+    """Fails the test if a benchmark starts: bad arguments must stop before it."""
+    def started(*args, **kwargs):
+        raise AssertionError("the benchmark ran")
+    monkeypatch.setattr(_bench, "bench_shape", started)
+
+
+@pytest.mark.parametrize("args, named", [
+    (["bench", "--count", "-5"], ["argument --count", "-5"]),
+    (["bench", "--count", "0"], ["argument --count", "at least 1, got 0"]),
+    (["bench", "--count", "many"], ["argument --count", "'many'"]),
+    (["bench", "--repeat", "0"], ["argument --repeat", "at least 1, got 0"]),
+    (["bench", "--shapes", "foo"], ["argument --shapes", "'foo' is not a shape"]),
+    (["bench", "--shapes", "2x2,40x40"], ["argument --shapes", "40x40"]),
+    (["decompose", "in.npy", "-o", "out.npz", "--workers", "x"],
+     ["argument --workers", "'x' is not a number"]),
+])
+def test_bad_arguments_are_usage_errors_naming_them(capsys, no_benchmark, args, named):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(args)
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: fastsvd")
+    for text in named:
+        assert text in err
+    # argparse's fallback names the internal conversion function instead.
+    assert "invalid" not in err and "Traceback" not in err
+
+
+def test_plot_without_matplotlib_fails_before_the_benchmark(tmp_path, capsys, monkeypatch,
+                                                            no_benchmark):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)     # import raises ImportError
+    status, out, err = run(["bench", "--shapes", "2x2", "--plot", str(tmp_path / "s.png")],
+                           capsys)
+    assert status == 1 and out == ""
+    assert "needs matplotlib" in err and 'pip install ".[plot]"' in err
+    assert "fastsvd[plot]" not in err           # not on an index: that cannot install
+
+
+def test_plot_into_a_missing_directory_fails_before_the_benchmark(tmp_path, capsys,
+                                                                  no_benchmark):
+    pytest.importorskip("matplotlib")
+    status, _, err = run(["bench", "--plot", str(tmp_path / "nowhere" / "s.png")], capsys)
+    assert status == 1 and "no such directory" in err
+
+
+# ---------------------------------------------------------------- the plot
+
+def fake_rows():
+    return [_bench.BenchRow((2, 2), "float64", 1000, 40.0, 1500.0, 18.0),
+            _bench.BenchRow((32, 32), "float64", 1000, 160_000.0, 134_000.0, 3_800.0)]
+
+
+@pytest.mark.parametrize("ratio, label", [(0.84, "0.8×"), (5.14, "5.1×"), (9.94, "9.9×"),
+                                          (37.5, "38×"), (1234.0, "1,234×")])
+def test_plot_ratio_labels_keep_a_decimal_below_ten(ratio, label):
+    assert _plot.ratio_label(ratio) == label
+
+
+def test_plot_draws_the_memory_floor_beside_the_bars(tmp_path):
+    pytest.importorskip("matplotlib")
+    fig = _plot.plot_bench(fake_rows(), tmp_path / "s.png")
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.texts] == ["38×", "0.8×"]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend[:2] == ["numpy.linalg.svd", "fastsvd"] and "memory floor" in legend[2]
+    floor_bars = ax.containers[2]
+    assert [bar.get_height() for bar in floor_bars] == [18.0, 3_800.0]
+    assert (tmp_path / "s.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# ---------------------------------------------------------------- help
+
+def help_text(capsys, *args):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main([*args, "--help"])
+    assert exit_.value.code == 0
+    return capsys.readouterr().out
+
+
+def test_help_is_plain_text_and_says_what_a_bare_fastsvd_does(capsys):
+    text = help_text(capsys)
+    assert "``" not in text and ":func:" not in text
+    assert "With no command, fastsvd runs the main job" in text
+    assert re.search(r"takes from about \d+ seconds", text)
+    for command in ("decompose", "bench", "explain", "config"):
+        assert command in text
+
+
+def test_decompose_help_says_what_the_npz_holds_and_that_thin_is_the_default(capsys):
+    text = help_text(capsys, "decompose")
+    assert "``" not in text
+    for name in ("U   (..., M, K)", "S   (..., K)", "Vh  (..., K, N)"):
+        assert name in text
+    assert "With --values-only it holds S alone" in text
+    assert "The default is thin" in text and "full_matrices=True" in text
+    # IN and -o have help of their own
+    assert re.search(r"IN\.npy\s+a \.npy file holding matrices", text)
+    assert re.search(r"-o OUT\.npz, --output OUT\.npz\s+the \.npz file to write", text)
+
+
+def test_explain_help_says_it_takes_only_two_shapes(capsys):
+    text = help_text(capsys, "explain")
+    assert "It takes only these two shapes" in text and "2x2 or 3x2" in text
+
+
+# ---------------------------------------------------------------- the main job
+
+def test_main_job_says_what_fastsvd_is_and_prints_its_figures_once(capsys, monkeypatch):
+    def fake(shape, dtype, count, repeat):
+        return _bench.BenchRow(tuple(shape), dtype, count, 10.0 * shape[0] + shape[1], 1234.0,
+                               7.25)
+    monkeypatch.setattr(_bench, "bench_shape", fake)
+    status, out, err = run([], capsys)
+    assert status == 0 and err == ""
+    first = out.splitlines()[0]
+    assert first.startswith(f"fastsvd {fastsvd.__version__}: fast, accurate SVDs")
+    assert "drop-in for numpy.linalg.svd" in first
+    assert "The memory floor is the time an SVD would take if it did no arithmetic" in out
+    for figure in ("| 22.0 |", "| 32.0 |", "| 33.0 |"):      # fastsvd's, once each
+        assert out.count(figure) == 1
+    assert out.count("| 3×3 |") == 1
+
+
+def test_worked_examples_leave_the_print_options_alone():
+    before = np.get_printoptions()
+    cli.show_worked_examples(io.StringIO())
+    assert np.get_printoptions() == before
 
 
 # ---------------------------------------------------------------- the source-tree hint
