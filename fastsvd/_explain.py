@@ -8,6 +8,7 @@ checks come from fastsvd's own kernel.
 """
 from __future__ import annotations
 
+import decimal
 import math
 from fractions import Fraction
 
@@ -28,20 +29,21 @@ def parse_matrix(text: str) -> list[list[Fraction]]:
         if not _fits_float64(x):
             raise ValueError(f"{token} is outside float64's range, which fastsvd works in")
     shape = (len(matrix), len(matrix[0]) if matrix else 0)
-    if any(len(row) != shape[1] for row in matrix) or shape not in ((2, 2), (3, 2)):
-        raise ValueError(f"explain takes a 2×2 or 3×2 matrix, got rows of lengths "
-                         f"{[len(r) for r in matrix]}")
-    return matrix
+    if any(len(row) != shape[1] for row in matrix):
+        got = f"rows of lengths {[len(r) for r in matrix]}"
+    elif shape not in ((2, 2), (3, 2)):
+        got = f"a {shape[0]}×{shape[1]} matrix" + (
+            " (explain its transpose: the same singular values)" if shape == (2, 3) else "")
+    else:
+        return matrix
+    # Only these: their Gram matrix AᵀA is 2×2, whose eigenvalues a quadratic gives.
+    raise ValueError(f"explain takes only a 2×2 or 3×2 matrix, got {got}")
 
 
 # Trial divisors for the square factors of a radicand: enough for hand-sized
 # numbers, and a bound on the time decimal input takes (its radicand can have
 # fifty digits, whose factoring by trial division would never end).
 _LARGEST_TRIAL_FACTOR = 10_000
-
-
-def _fmt(x: Fraction) -> str:
-    return str(x.numerator) if x.denominator == 1 else f"{x.numerator}/{x.denominator}"
 
 
 def _surd(value: Fraction) -> tuple[Fraction, Fraction]:
@@ -69,24 +71,79 @@ def _fits_float64(x: Fraction) -> bool:
         return False
 
 
-def _approx(x: Fraction) -> float:
-    """x as a float, ±inf beyond float64's range (a Gram matrix can be)."""
-    try:
-        return float(x)
-    except OverflowError:
-        return math.inf if x > 0 else -math.inf
+def _eigenvalues(half: Fraction, disc4: Fraction, det: Fraction) -> tuple[float, float]:
+    """λ₁ = half + √disc4 and λ₂ = det/λ₁ as floats (inf beyond float64's range).
+
+    In decimal arithmetic of unbounded range: in floats, √disc4 can overflow
+    while its coefficient underflows (0·inf).  λ₂ comes from the product of
+    the roots, not from half − √disc4, whose difference would lose its digits.
+    """
+    with decimal.localcontext() as ctx:
+        ctx.prec = 30
+        ctx.Emax, ctx.Emin = decimal.MAX_EMAX, decimal.MIN_EMIN
+
+        def dec(x):
+            return decimal.Decimal(x.numerator) / decimal.Decimal(x.denominator)
+        lam1 = dec(half) + dec(disc4).sqrt()
+        lam2 = dec(det) / lam1 if lam1 else decimal.Decimal(0)
+        return float(lam1), float(lam2) + 0.0
 
 
-def _fmt_surd(coef: Fraction, radicand: Fraction) -> str:
-    if radicand == 1 or coef == 0:
-        return _fmt(coef)
-    root = f"√{_fmt(radicand)}"
-    head = "" if coef.numerator == 1 else str(coef.numerator)
-    return head + root + ("" if coef.denominator == 1 else f"/{coef.denominator}")
+# Numerators and denominators from 10¹² up are shown rounded, in scientific
+# notation: an entry of 1e300 is exact as a Fraction, but 301 digits tell no one
+# anything.
+_EXACT_BELOW = 10**12
+_SHOWN_DIGITS = 10
+
+
+class _Formatter:
+    """Formats exact numbers, and remembers whether it had to round any."""
+
+    def __init__(self):
+        self.rounded = False
+
+    def num(self, x: Fraction) -> str:
+        if abs(x.numerator) < _EXACT_BELOW and x.denominator < _EXACT_BELOW:
+            return str(x.numerator) if x.denominator == 1 else f"{x.numerator}/{x.denominator}"
+        self.rounded = True
+        with decimal.localcontext() as ctx:
+            ctx.prec = _SHOWN_DIGITS
+            ctx.Emax, ctx.Emin = decimal.MAX_EMAX, decimal.MIN_EMIN
+            value = decimal.Decimal(x.numerator) / decimal.Decimal(x.denominator)
+        return f"{value.normalize():g}"
+
+    def coef(self, x: Fraction) -> str:
+        """x as the coefficient of λ: none for 1, and a fraction in parentheses,
+        "(1/10)λ", which "1/10λ" would not say."""
+        if x == 1:
+            return ""
+        text = self.num(x)
+        return text if text.lstrip("-").isdigit() else f"({text})"
+
+    def surd(self, coef: Fraction, radicand: Fraction) -> str:
+        """coef·√radicand, as "3√5/2"; √(value) where those parts are too long."""
+        if radicand == 1 or coef == 0:
+            return self.num(coef)
+        if max(abs(coef.numerator), coef.denominator, radicand.numerator) >= _EXACT_BELOW:
+            return f"√({self.num(coef * coef * radicand)})"
+        root = f"√{self.num(radicand)}"
+        head = "" if coef.numerator == 1 else str(coef.numerator)
+        return head + root + ("" if coef.denominator == 1 else f"/{coef.denominator}")
+
+    def polynomial(self, trace: Fraction, det: Fraction) -> str:
+        """λ² − trace·λ + det = 0, without the terms that are zero."""
+        text = "λ²"
+        if trace:
+            text += f" − {self.coef(trace)}λ"
+        if det:
+            text += f" + {self.num(det)}"
+        return text + " = 0"
 
 
 def _fmt_rows(a) -> str:
-    return "[" + "; ".join(" ".join(f"{x:.6g}" for x in row) for row in np.asarray(a)) + "]"
+    # + 0.0 turns -0.0 into 0.0: "-0" in a printed V or U only puzzles.
+    rows = np.asarray(a, dtype=float) + 0.0
+    return "[" + "; ".join(" ".join(f"{x:.6g}" for x in row) for row in rows) + "]"
 
 
 def explain(text: str) -> str:
@@ -101,23 +158,21 @@ def explain(text: str) -> str:
     half = trace / 2
     a = np.array([[float(x) for x in row] for row in matrix])
     u, s, vh = svd(a)
-    root = _approx(coef) * math.sqrt(_approx(radicand))
-    lam = (_approx(half) + root, max(_approx(half) - root, 0.0))
-    if math.isinf(root):  # beyond float64, where only σ₂² tells λ₂
-        lam = (lam[0], float(s[1]) ** 2)
+    lam = _eigenvalues(half, disc / 4, det)
+    f = _Formatter()
+    surd = f.surd(coef, radicand)
     lines = [
-        f"A = [{'; '.join(' '.join(_fmt(x) for x in row) for row in matrix)}]  ({m}×2)",
+        f"A = [{'; '.join(' '.join(f.num(x) for x in row) for row in matrix)}]  ({m}×2)",
         "",
         "1. The Gram matrix",
-        f"   AᵀA = [{_fmt(p)} {_fmt(q)}; {_fmt(q)} {_fmt(r)}]",
+        f"   AᵀA = [{f.num(p)} {f.num(q)}; {f.num(q)} {f.num(r)}]",
         "2. Its characteristic polynomial det(AᵀA − λI) = 0",
-        f"   λ² − {_fmt(trace)}λ + {_fmt(det)} = 0",
+        f"   {f.polynomial(trace, det)}",
         "3. Its roots, the eigenvalues",
-        f"   λ = {_fmt(half)} ± {_fmt_surd(coef, radicand)}"
-        f"  ≈ {lam[0]:.6g}, {lam[1]:.6g}",
+        f"   λ = {f.num(half)} ± {surd}  ≈ {lam[0]:.6g}, {lam[1]:.6g}",
         "4. The singular values σᵢ = √λᵢ",
-        f"   σ₁ = √({_fmt(half)} + {_fmt_surd(coef, radicand)}) ≈ {s[0]:.6g}",
-        f"   σ₂ = √({_fmt(half)} − {_fmt_surd(coef, radicand)}) ≈ {s[1]:.6g}",
+        f"   σ₁ = √({f.num(half)} + {surd}) ≈ {s[0]:.6g}",
+        f"   σ₂ = √({f.num(half)} − {surd}) ≈ {s[1]:.6g}",
         "   (fastsvd computes σ₂ as |det A|/σ₁ or ‖a₁ × a₂‖/σ₁: the difference of",
         "   step 3 would lose the digits of a small σ₂)",
         "5. The eigenvectors of AᵀA, (AᵀA − λᵢI)vᵢ = 0, normalised: the columns of V",
@@ -131,4 +186,7 @@ def explain(text: str) -> str:
         "8. The best rank-1 approximation σ₁u₁v₁ᵀ",
         f"   {_fmt_rows(low_rank(a, 1))}",
     ]
+    if f.rounded:
+        lines.insert(1, f"(numbers of 13 digits or more are shown to {_SHOWN_DIGITS} "
+                        "significant digits)")
     return "\n".join(lines)

@@ -340,6 +340,49 @@ def test_worked_examples_leave_the_print_options_alone():
     assert np.get_printoptions() == before
 
 
+# ---------------------------------------------------------------- explain's formatting
+
+def test_explain_puts_a_fractional_coefficient_in_parentheses(capsys):
+    status, out, _ = run(["explain", "0.1 0; 0 0.3"], capsys)
+    assert status == 0
+    assert "λ² − (1/10)λ + 9/10000 = 0" in out
+
+
+def test_explain_leaves_out_zero_terms(capsys):
+    _, out, _ = run(["explain", "1 1; 1 1"], capsys)
+    assert "λ² − 4λ = 0" in out
+    _, out, _ = run(["explain", "0 0; 0 0"], capsys)
+    assert "λ² = 0" in out
+
+
+@pytest.mark.parametrize("matrix", ["1 0; 0 1", "0 0; 0 0", "0.1 0; 0 0.3", "-1 0; 0 2"])
+def test_explain_shows_no_negative_zero(capsys, matrix):
+    _, out, _ = run(["explain", matrix], capsys)
+    assert not re.search(r"(?<![\w.])-0(?![\w.])", out), out
+
+
+def test_explain_shows_huge_numbers_in_scientific_notation(capsys):
+    status, out, _ = run(["explain", "1e300 0; 0 1"], capsys)
+    assert status == 0
+    assert not re.search(r"\d{13}", out), out
+    assert "A = [1e+300 0; 0 1]" in out and "AᵀA = [1e+600 0; 0 1]" in out
+    assert "shown to 10 significant digits" in out
+
+
+def test_explain_eigenvalues_of_mixed_magnitudes_are_not_nan(capsys):
+    # √ of the discriminant overflows a float while its coefficient underflows.
+    status, out, _ = run(["explain", "1e-300 1e300; 1 2"], capsys)
+    assert status == 0 and "nan" not in out
+    assert "≈ inf, 1\n" in out
+
+
+@pytest.mark.parametrize("matrix, got", [("1 2 3; 4 5 6", "a 2×3 matrix (explain its transpose"),
+                                         ("1 2; 3", "rows of lengths [2, 1]")])
+def test_explain_says_it_takes_only_2x2_and_3x2(capsys, matrix, got):
+    status, _, err = run(["explain", matrix], capsys)
+    assert status == 2 and "takes only a 2×2 or 3×2 matrix" in err and got in err
+
+
 # ---------------------------------------------------------------- the source-tree hint
 
 def fake_tree(root, *, source_tree, compiled):
