@@ -1,0 +1,242 @@
+"""Every specialised kernel against its slow twin, the generic one-sided Jacobi.
+
+The compiled module's test-only hook ``svd_with_kernel(a, kernel, compute_uv,
+full_matrices)`` runs one named kernel (fastsvd.kernel_name's names) on a
+C-contiguous (count, M, N) stack with M ≥ N; ``"jacobi"`` takes every shape, a
+specialised kernel only its own.  On the same inputs, the closed forms (2×2,
+3×2) and the 3×3 path must each meet the contract with their own bar, as must
+the generic Jacobi forced onto those shapes, and their singular values must
+agree within the bars of accuracy.py: relative to σ₁ always, every σ relative
+for graded matrices, and σ_min relative for the closed forms.  The hook with
+the kernel fastsvd picks must be fastsvd.svd itself, bit for bit.
+"""
+import warnings
+
+import numpy as np
+import pytest
+
+import fastsvd
+from accuracy import (SMALLEST_SIGMA_RELATIVE_FACTOR, assert_singular_values_near,
+                      assert_svd_contract, eps, graded_relative_tolerance,
+                      kernel_tolerance, reference_singular_values, rng_for)
+from cases import FLAVOUR_IDS, FLAVOURS, KERNEL_DTYPES, TABLE, dtype_id, shape_id, shapes
+
+GENERIC = "jacobi"
+# The specialised kernels, each on its own shape (M ≥ N): 2×2, 3×2, 3×3.
+SPECIALISED = [((e.m, e.n), e.kernel) for e in TABLE
+               if e.kernel not in (None, GENERIC) and e.m >= e.n]
+SPECIALISED_IDS = [kernel for _, kernel in SPECIALISED]
+COUNT = 40          # matrices per input stack (more than one block, and a partial one)
+REFERENCES = 8      # of which this many get an mpmath reference
+
+
+def _compiled():
+    try:
+        from fastsvd._isa import compiled
+    except ImportError:     # the module's name before the ISA table
+        from fastsvd._dispatch import gufuncs as compiled
+    return compiled
+
+
+def svd_with_kernel(a, kernel, compute_uv=True, full_matrices=False):
+    return _compiled().svd_with_kernel(a, kernel, compute_uv=compute_uv,
+                                       full_matrices=full_matrices)
+
+
+# ---------------------------------------------------------------- the inputs
+
+def _well_conditioned(rng, m, n):
+    """An M×N matrix with κ < 10, and its κ."""
+    while True:
+        b = rng.standard_normal((m, n))
+        kappa = np.linalg.cond(b)
+        if kappa < 10:
+            return b, kappa
+
+
+def _with_singular_values(rng, m, n, sigma):
+    u = np.linalg.qr(rng.standard_normal((m, m)))[0][:, :n]
+    v = np.linalg.qr(rng.standard_normal((n, n)))[0]
+    return (u * sigma) @ v.T
+
+
+def _inputs(family, m, n, dtype):
+    """(stack, κ(B) per matrix or None): COUNT float64 matrices of a family, rounded
+    to dtype."""
+    rng = rng_for("twins", family, m, n, np.dtype(dtype).name)
+    f32 = np.dtype(dtype) == np.float32
+    g = rng.standard_normal((COUNT, m, n))
+    kappa = None
+    if family == "gaussian":
+        a = g
+    elif family == "rank-deficient":
+        a = g.copy()
+        a[0::3] = g[0::3, :, :1] * rng.standard_normal((len(a[0::3]), 1, n))   # rank one
+        a[1::3, :, -1] = a[1::3, :, 0]                                         # repeated column
+        a[2::3, :, 0] = 0                                                      # zero column
+    elif family == "graded":
+        # A = B·D, κ(B) < 10, D a permutation of logspace(0, -12, N): Jacobi's relative accuracy.
+        pairs = [_well_conditioned(rng, m, n) for _ in range(COUNT)]
+        d = np.stack([rng.permutation(np.logspace(0, -12, n)) for _ in range(COUNT)])
+        a = np.stack([b for b, _ in pairs]) * d[:, None, :]
+        kappa = np.array([k for _, k in pairs])
+    elif family == "small-sigma":
+        ratios = np.logspace(-1 if f32 else -3, -6 if f32 else -15, COUNT)
+        a = np.stack([_with_singular_values(rng, m, n, np.geomspace(1, r, n)) for r in ratios])
+    elif family == "zero":
+        a = np.zeros_like(g)
+    elif family == "tiny":
+        a = g * (1e-30 if f32 else 1e-300)
+    elif family == "huge":
+        a = g * (1e30 if f32 else 1e300)
+    elif family == "near-max":
+        # σ₁ = 0.9·max: as large as entries can be while σ₁ stays finite.
+        a = g / np.linalg.norm(g, ord=2, axis=(-2, -1))[:, None, None] * (
+            0.9 * float(np.finfo(dtype).max))
+    else:
+        raise AssertionError(family)
+    a = np.ascontiguousarray(a.astype(dtype))
+    assert np.isfinite(a).all()
+    return a, kappa
+
+
+FAMILIES = ["gaussian", "rank-deficient", "graded", "small-sigma", "zero", "tiny", "huge",
+            "near-max"]
+
+
+# ---------------------------------------------------------------- the twins
+
+@pytest.mark.parametrize("full_matrices", [True, False], ids=["full", "thin"])
+@pytest.mark.parametrize("family", FAMILIES)
+@pytest.mark.parametrize("dtype", KERNEL_DTYPES, ids=dtype_id)
+@pytest.mark.parametrize("shape,kernel", SPECIALISED, ids=SPECIALISED_IDS)
+@pytest.mark.parametrize("twin", ["specialised", GENERIC])
+def test_kernel_and_its_jacobi_twin_meet_the_contract(twin, shape, kernel, dtype, family,
+                                                      full_matrices):
+    """Each with its own bar: the closed-form one for the Gram kernels, the Jacobi one
+    (10·max(M, N)·ε) for the 3×3 path and the generic Jacobi."""
+    m, n = shape
+    name = kernel if twin == "specialised" else GENERIC
+    a, _ = _inputs(family, m, n, dtype)
+    result = svd_with_kernel(a, name, compute_uv=True, full_matrices=full_matrices)
+    assert_svd_contract(a, result, full_matrices=full_matrices,
+                        bar=kernel_tolerance(dtype, m, n, name))
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+@pytest.mark.parametrize("dtype", KERNEL_DTYPES, ids=dtype_id)
+@pytest.mark.parametrize("shape,kernel", SPECIALISED, ids=SPECIALISED_IDS)
+def test_kernel_and_its_jacobi_twin_agree_on_the_singular_values(shape, kernel, dtype, family):
+    """Both against mpmath with their own bars, and against each other within the sum
+    of the two (each may be off the exact σ by its bar); every σ relative for graded
+    input; σ_min relative for the closed forms, wherever σ_min/σ₁ ≥ tiny/ε keeps it
+    a normal number after the kernels' power-of-two scaling."""
+    m, n = shape
+    a, kappa = _inputs(family, m, n, dtype)
+    values = {}
+    for name in (kernel, GENERIC):
+        s = svd_with_kernel(a, name, compute_uv=False)
+        assert_svd_contract(a, s)
+        # The U/V path computes the same σ to the same bar (often the same bits).
+        s_uv = svd_with_kernel(a, name, compute_uv=True)[1]
+        assert_singular_values_near(s_uv, s, kernel_tolerance(dtype, m, n, name))
+        values[name] = s
+    bars = {name: kernel_tolerance(dtype, m, n, name) for name in values}
+    assert_singular_values_near(values[kernel], values[GENERIC], sum(bars.values()))
+
+    floor = float(np.finfo(dtype).tiny) / eps(dtype)
+    smallest_bar = SMALLEST_SIGMA_RELATIVE_FACTOR * eps(dtype)
+    for i in range(REFERENCES):
+        ref = reference_singular_values(a[i], digits=340)
+        for name, s in values.items():
+            got = s[i].astype(np.float64)
+            assert_singular_values_near(got, ref, bars[name])
+            if kappa is not None:
+                rel = np.abs(got - ref) / ref
+                assert rel.max() <= graded_relative_tolerance(dtype, kappa[i]), (
+                    f"{name}, matrix {i}: relative errors {rel / eps(dtype)} eps, "
+                    f"kappa(B) = {kappa[i]:.2f}")
+            if name.startswith("gram-") and ref[-1] > 0 and ref[-1] >= floor * ref[0] \
+                    and ref[-1] >= floor:
+                rel = abs(got[-1] - ref[-1]) / ref[-1]
+                assert rel <= smallest_bar, (
+                    f"{name}, matrix {i}: σ_min off by {rel / eps(dtype):.1f} eps")
+
+
+@pytest.mark.parametrize("full_matrices,compute_uv", FLAVOURS, ids=FLAVOUR_IDS)
+@pytest.mark.parametrize("dtype", KERNEL_DTYPES, ids=dtype_id)
+@pytest.mark.parametrize("shape,kernel", SPECIALISED, ids=SPECIALISED_IDS)
+@pytest.mark.parametrize("twin", ["specialised", GENERIC])
+def test_kernel_and_its_jacobi_twin_give_nan_for_nonfinite_matrices(
+        twin, shape, kernel, dtype, full_matrices, compute_uv):
+    """NaN or ±Inf in a matrix: NaN in all its outputs; the other matrices as without it."""
+    name = kernel if twin == "specialised" else GENERIC
+    a, _ = _inputs("gaussian", *shape, dtype)
+    bad = [3, 17, 38]
+    for i, value in zip(bad, (np.nan, np.inf, -np.inf)):
+        a[i, -1, 0] = value
+    good = np.setdiff1d(np.arange(COUNT), bad)
+    with warnings.catch_warnings(), np.errstate(invalid="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        res = svd_with_kernel(a, name, compute_uv=compute_uv, full_matrices=full_matrices)
+    alone = svd_with_kernel(np.ascontiguousarray(a[good]), name, compute_uv=compute_uv,
+                            full_matrices=full_matrices)
+    if not compute_uv:
+        res, alone = (res,), (alone,)
+    assert len(res) == len(alone) == (3 if compute_uv else 1)
+    for part, want in zip(res, alone):
+        assert np.isnan(part[bad]).all()
+        assert np.ascontiguousarray(part[good]).tobytes() == np.ascontiguousarray(want).tobytes()
+
+
+# ---------------------------------------------------------------- the hook itself
+
+@pytest.mark.parametrize("full_matrices,compute_uv", FLAVOURS, ids=FLAVOUR_IDS)
+@pytest.mark.parametrize("dtype", KERNEL_DTYPES, ids=dtype_id)
+@pytest.mark.parametrize("shape", [s for s in shapes("kernel") if s[0] >= s[1]] + [(1, 1), (2, 1)],
+                         ids=shape_id)
+def test_the_kernel_fastsvd_picks_gives_fastsvds_bits(shape, dtype, full_matrices, compute_uv):
+    m, n = shape
+    a = np.ascontiguousarray(
+        rng_for("twins-path", m, n).standard_normal((67, m, n)).astype(dtype))
+    a[1] = 0
+    a[2, :, -1] = a[2, :, 0]
+    got = svd_with_kernel(a, fastsvd.kernel_name(m, n), compute_uv=compute_uv,
+                          full_matrices=full_matrices)
+    want = fastsvd.svd(a, compute_uv=compute_uv, full_matrices=full_matrices)
+    got, want = (got, want) if compute_uv else ((got,), (want,))
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        assert g.shape == w.shape and g.dtype == w.dtype
+        assert np.ascontiguousarray(g).tobytes() == np.ascontiguousarray(w).tobytes()
+
+
+@pytest.mark.parametrize("shape", [(4, 4), (5, 3), (1, 1), (32, 32), (32, 1)], ids=shape_id)
+def test_the_generic_jacobi_takes_every_shape(shape):
+    a = np.ascontiguousarray(rng_for("twins-generic", *shape).standard_normal((5,) + shape))
+    result = svd_with_kernel(a, GENERIC, compute_uv=True, full_matrices=True)
+    assert_svd_contract(a, result, full_matrices=True,
+                        bar=kernel_tolerance(np.float64, *shape, GENERIC))
+
+
+@pytest.mark.parametrize("kernel,shape", [("gram-2x2", (3, 2)), ("gram-2x2", (3, 3)),
+                                          ("gram-3x2", (2, 2)), ("gram-3x2", (3, 3)),
+                                          ("jacobi-3x3", (3, 2)), ("jacobi-3x3", (4, 4))],
+                         ids=lambda v: shape_id(v) if isinstance(v, tuple) else v)
+def test_a_specialised_kernel_refuses_another_shape(kernel, shape):
+    a = np.ones((2,) + shape)
+    with pytest.raises(ValueError):
+        svd_with_kernel(a, kernel)
+
+
+@pytest.mark.parametrize("dtype", KERNEL_DTYPES, ids=dtype_id)
+@pytest.mark.parametrize("shape,kernel", [c for c in SPECIALISED if c[1].startswith("gram-")],
+                         ids=lambda v: v if isinstance(v, str) else shape_id(v))
+def test_the_closed_forms_twin_is_another_computation(shape, kernel, dtype):
+    """The hook really runs the kernel it is told to: the closed form and the Jacobi
+    round differently on some Gaussian matrices (else the twins prove nothing).
+    (The 3×3 path does the generic kernel's rotations in registers: the same bits.)"""
+    a, _ = _inputs("gaussian", *shape, dtype)
+    closed = svd_with_kernel(a, kernel, compute_uv=False)
+    generic = svd_with_kernel(a, GENERIC, compute_uv=False)
+    assert (closed != generic).any()
