@@ -13,9 +13,17 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import fastsvd
-from accuracy import (SMALLEST_SIGMA_RELATIVE_FACTOR, assert_svd_contract, eps,
-                      graded_relative_tolerance, orthogonality_error, param_id,
-                      reference_singular_values, rng_for, tolerance)
+from accuracy import (
+    SMALLEST_SIGMA_RELATIVE_FACTOR,
+    assert_svd_contract,
+    eps,
+    graded_relative_tolerance,
+    orthogonality_error,
+    param_id,
+    reference_singular_values,
+    rng_for,
+    tolerance,
+)
 from cases import KERNEL_DTYPES as DTYPES
 from cases import shapes
 
@@ -592,7 +600,7 @@ def test_mixed_magnitudes_smallest_sigma_property(a):
 def test_exhaustive_10000_random_matrices(dtype, shape, full_matrices):
     m, n = shape
     rng = rng_for("exhaustive", m, n)
-    for chunk in range(10):
+    for _ in range(10):
         a = rng.standard_normal((1000, m, n))
         # Mix in per-matrix scales spanning the range, and graded columns.
         a *= 10.0 ** rng.uniform(-20, 20, (1000, 1, 1))

@@ -12,8 +12,14 @@ import numpy as np
 import pytest
 
 import fastsvd
-from accuracy import (backward_error, orthogonality_error, param_id,
-                      reference_singular_values, rng_for, tolerance)
+from accuracy import (
+    backward_error,
+    orthogonality_error,
+    param_id,
+    reference_singular_values,
+    rng_for,
+    tolerance,
+)
 from cases import KERNEL_DTYPES as DTYPES
 from cases import shapes
 
@@ -585,7 +591,7 @@ def _ranks(shapes_, dtypes=DTYPES):
     return pytest.mark.parametrize("dtype,shape,k", cases, ids=ids)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _truncation_batch(dtype, shape):
     m, n = shape
     a = rng_for("low-rank", m, n).standard_normal((30, m, n)).astype(dtype)
@@ -616,7 +622,7 @@ def test_low_rank_matches_numpy_truncation(dtype, shape, k):
     assert (s_l[:, k:] <= bar * s[:, :1]).all()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _eckart_young_batch(dtype, shape):
     """Four matrices and their mpmath singular values, drawn once for all k."""
     m, n = shape

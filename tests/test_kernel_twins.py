@@ -16,9 +16,16 @@ import numpy as np
 import pytest
 
 import fastsvd
-from accuracy import (SMALLEST_SIGMA_RELATIVE_FACTOR, assert_singular_values_near,
-                      assert_svd_contract, eps, graded_relative_tolerance,
-                      kernel_tolerance, reference_singular_values, rng_for)
+from accuracy import (
+    SMALLEST_SIGMA_RELATIVE_FACTOR,
+    assert_singular_values_near,
+    assert_svd_contract,
+    eps,
+    graded_relative_tolerance,
+    kernel_tolerance,
+    reference_singular_values,
+    rng_for,
+)
 from cases import FLAVOUR_IDS, FLAVOURS, KERNEL_DTYPES, TABLE, dtype_id, shape_id, shapes
 
 GENERIC = "jacobi"

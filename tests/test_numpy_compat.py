@@ -17,10 +17,19 @@ from numpy.linalg import LinAlgError
 
 import fastsvd
 from fastsvd import gufuncs as _gufuncs
-from accuracy import (assert_singular_values_near, assert_svd_contract, result_dtype,
-                      tolerance)
-from cases import (ALL_FLAVOUR_IDS, ALL_FLAVOURS, FLAVOUR_IDS, FLAVOURS, KERNEL_DTYPES,
-                   REAL_DTYPES, dtype_id, make_matrix, shape_id, shapes)
+from accuracy import assert_singular_values_near, assert_svd_contract, result_dtype, tolerance
+from cases import (
+    ALL_FLAVOUR_IDS,
+    ALL_FLAVOURS,
+    FLAVOUR_IDS,
+    FLAVOURS,
+    KERNEL_DTYPES,
+    REAL_DTYPES,
+    dtype_id,
+    make_matrix,
+    shape_id,
+    shapes,
+)
 
 try:
     from numpy.linalg._linalg import SVDResult as NumpySVDResult

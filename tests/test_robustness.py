@@ -186,7 +186,8 @@ def _template(rng, shape, kind, fi=F64):
         if kind == "zeros":
             return np.where(rng.random(shape) < 0.5, 0.0, -0.0)
         if kind == "rank1":
-            return rng.standard_normal(shape[:-1] + (1,)) * rng.standard_normal(shape[:-2] + (1, n))
+            return (rng.standard_normal(shape[:-1] + (1,))
+                    * rng.standard_normal(shape[:-2] + (1, n)))
         if kind == "subnormal":
             return rng.integers(-30, 31, shape) * float(fi.smallest_subnormal)
         if kind == "huge":
@@ -475,7 +476,8 @@ def _settings_of(test):
     return test._hypothesis_internal_use_settings
 
 
-@pytest.mark.parametrize("campaign", _CAMPAIGNS + [test_fuzz_svd_meets_numpy_contract_long_campaign],
+@pytest.mark.parametrize("campaign",
+                         _CAMPAIGNS + [test_fuzz_svd_meets_numpy_contract_long_campaign],
                          ids=lambda t: t.__name__.removeprefix("test_fuzz_"))
 def test_fuzz_profiles_are_the_intended_ones_and_stay_in_this_file(campaign):
     """Each campaign runs the settings the docstring promises, and nothing else does:
@@ -947,7 +949,8 @@ def _pathological(kind, shape, dtype, rng):
             "zeros": lambda: np.zeros(shape),
             "pm1e308": lambda: rng.choice([1e308, -1e308, 1e-308, -1e-308], shape),
             "subnormal": lambda: rng.integers(-50, 51, shape) * F64.smallest_subnormal,
-            "mixed_1e300_1e-300": lambda: normal * np.where(rng.random(shape) < 0.5, 1e300, 1e-300),
+            "mixed_1e300_1e-300":
+                lambda: normal * np.where(rng.random(shape) < 0.5, 1e300, 1e-300),
             "graded_rows": lambda: normal * 10.0 ** np.linspace(300, -246, m)[:, None],
             "graded_rows_3": lambda: normal * np.array([1e300, 1e145, 1e-10])[:, None],
             "f32_graded_rows": lambda: normal * np.array([1e37, 1e17, 1e-3])[:, None],
