@@ -1,4 +1,5 @@
-"""The one place that defines fastsvd's accuracy bars, and the tools to measure them.
+"""The one place that defines fastsvd's accuracy bars, the tools to measure them,
+and assert_svd_contract, the one check of an SVD result that every test file uses.
 
 Errors are measured in extended precision (numpy's longdouble for residuals,
 mpmath at 40 digits for reference singular values), so that the measurement

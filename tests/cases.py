@@ -1,5 +1,7 @@
 """The one table of the matrix shapes the tests run on, each tagged (as numpy's
-linalg tests tag their cases), and the variants generated from it.
+linalg tests tag their cases), and what the tests vary around it: the dtypes,
+the SVD flavours, and make_matrix, from which test_numpy_compat.py builds every
+shape's single, stacked (2×3), strided (120 layouts) and dtype variants.
 
 A test asks for the shapes it needs by tag, ``shapes("kernel", without="large")``,
 instead of keeping a list of its own; a new shape, or a new kernel, is one line
