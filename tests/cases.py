@@ -95,20 +95,11 @@ def shape_id(shape):
     return "x".join(map(str, shape))
 
 
-def kernel_of(m, n):
-    """The kernel the table says fastsvd picks for M×N (None: numpy's path)."""
-    for s in TABLE:
-        if (s.m, s.n) == (m, n):
-            return s.kernel
-    raise KeyError((m, n))
-
-
 # ---------------------------------------------------------------- variants
 
-# The real dtypes fastsvd's kernels compute in; the input dtypes numpy's SVD (and
-# fastsvd's) converts to float64.
+# The real dtypes fastsvd's kernels compute in; with the input dtypes numpy's SVD
+# (and fastsvd's) converts to float64.
 KERNEL_DTYPES = [np.float64, np.float32]
-CONVERTED_DTYPES = [np.int64, np.bool_]
 REAL_DTYPES = [np.float32, np.float64, np.int64, np.bool_]
 # The three distinct results: (full_matrices, compute_uv).
 FLAVOURS = [(True, True), (False, True), (False, False)]
