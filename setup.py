@@ -1,10 +1,11 @@
 """Build of fastsvd's compiled modules (metadata lives in pyproject.toml).
 
-The gufuncs are compiled once per instruction set, from the same source, and
-fastsvd picks the best one the CPU supports at import (fastsvd/_dispatch.py):
-the package runs on any machine of its architecture, and AVX2 or AVX-512
-machines get their wider vectors.  Never -march=native: a wheel must run
-everywhere.
+fastsvd/_gufuncs.pyx is compiled once per instruction set of
+fastsvd/_isa_table.py (the table the runtime choice reads too), as
+fastsvd._gufuncs_<isa>: the package runs on any machine of its architecture,
+and AVX2 or AVX-512 machines get their wider vectors.  The generated C stays
+under build/, out of the package and the wheel; the modules compile in
+parallel.
 
 Environment switches:
   FASTSVD_SANITIZE=1   build with AddressSanitizer and UndefinedBehaviorSanitizer
@@ -12,6 +13,7 @@ Environment switches:
 """
 import os
 import platform
+import runpy
 import sys
 import tempfile
 
@@ -20,6 +22,7 @@ from Cython.Build import cythonize
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
+# Cython's directives, for every module: language_level is set here only.
 CYTHON_DIRECTIVES = {
     "language_level": 3,
     "boundscheck": False,
@@ -29,7 +32,7 @@ CYTHON_DIRECTIVES = {
 }
 
 IS_MSVC = sys.platform == "win32"
-IS_X86_64 = platform.machine().lower() in ("x86_64", "amd64")
+MACHINE = platform.machine().lower()
 
 if IS_MSVC:
     COMMON_ARGS = ["/O2"]
@@ -41,18 +44,11 @@ else:
     # not depend on where it falls in a block (nor on workers=).
     COMMON_ARGS = ["-O3", "-fno-math-errno", "-ffp-contract=off"]
 
-# Instruction-set variants: module suffix -> extra flags.
-ISA_VARIANTS = {"baseline": []}
-if IS_X86_64 and not IS_MSVC:
-    ISA_VARIANTS["avx2"] = ["-mavx2", "-mfma"]
-    ISA_VARIANTS["avx512"] = ["-mavx2", "-mfma", "-mavx512f", "-mavx512cd", "-mavx512bw",
-                              "-mavx512dq", "-mavx512vl", "-mprefer-vector-width=512"]
-
 # Wanted when the compiler knows them (GCC): the kernels' lane loops read one
 # buffer and write three, more pointer pairs than GCC checks at run time by
-# default; and with the wide-block Jacobi specialisation the module outgrows
-# GCC's default inlining budget, which then leaves the 3×3 rotation a call
-# per lane, unvectorised (4× slower).
+# default; and with the wide-block specialisation the module outgrows GCC's
+# default inlining budget, which then leaves the 3×3 rotation a call per
+# lane, unvectorised (4× slower).
 OPTIONAL_ARGS = ["--param=vect-max-version-for-alias-checks=64",
                  "--param=inline-unit-growth=200"]
 
@@ -60,21 +56,39 @@ SANITIZE = os.environ.get("FASTSVD_SANITIZE", "") not in ("", "0")
 SANITIZER_ARGS = ["-fsanitize=address,undefined", "-fno-omit-frame-pointer",
                   "-fno-sanitize-recover=undefined", "-O1", "-g"]
 
+ISAS = runpy.run_path(os.path.join("fastsvd", "_isa_table.py"))["ISAS"]
 
-def make_extension(isa, flags):
-    compile_args = COMMON_ARGS + flags + (SANITIZER_ARGS if SANITIZE else [])
-    return Extension(
-        f"fastsvd._gufuncs_{isa}",
-        [f"fastsvd/_gufuncs_{isa}.pyx"],
-        include_dirs=[np.get_include(), "fastsvd"],
-        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_2_0_API_VERSION")],
-        extra_compile_args=compile_args,
-        extra_link_args=SANITIZER_ARGS if SANITIZE else [],
-    )
+
+def isa_extensions():
+    """One cythonized extension per instruction set this machine's compiler builds."""
+    extensions = []
+    for isa, flags, _features, machines in ISAS:
+        if flags and (IS_MSVC or machines is not None and MACHINE not in machines):
+            continue
+        compile_args = COMMON_ARGS + list(flags) + (SANITIZER_ARGS if SANITIZE else [])
+        extension = Extension(f"fastsvd._gufuncs_{isa}", ["fastsvd/_gufuncs.pyx"])
+        # A C file of its own per build, under build/: the same source makes
+        # each module, named for its extension.
+        (extension,) = cythonize([extension], compiler_directives=CYTHON_DIRECTIVES,
+                                 build_dir=os.path.join("build", "cython", isa), quiet=True)
+        # Set after cythonize, which would carry one build's options to the
+        # next (it caches what it read of the shared source).
+        extension.include_dirs = [np.get_include(), "fastsvd"]
+        extension.define_macros = [("NPY_NO_DEPRECATED_API", "NPY_2_0_API_VERSION"),
+                                   ("NPY_TARGET_VERSION", "NPY_2_1_API_VERSION")]
+        extension.extra_compile_args = compile_args
+        extension.extra_link_args = SANITIZER_ARGS if SANITIZE else []
+        extensions.append(extension)
+    return extensions
 
 
 class BuildExt(build_ext):
-    """Adds the optional flags the compiler accepts."""
+    """Compiles the builds in parallel and adds the optional flags the compiler accepts."""
+
+    def finalize_options(self):
+        super().finalize_options()
+        if self.parallel is None:
+            self.parallel = os.cpu_count() or 1
 
     def build_extensions(self):
         accepted = [flag for flag in OPTIONAL_ARGS if not IS_MSVC and self._accepts(flag)]
@@ -95,9 +109,7 @@ class BuildExt(build_ext):
         return True
 
 
-extensions = [make_extension(isa, flags) for isa, flags in ISA_VARIANTS.items()]
-
 setup(
-    ext_modules=cythonize(extensions, compiler_directives=CYTHON_DIRECTIVES),
+    ext_modules=isa_extensions(),
     cmdclass={"build_ext": BuildExt},
 )

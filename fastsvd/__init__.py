@@ -4,7 +4,7 @@
 it live in :mod:`fastsvd.gufuncs` for Dask, xarray and ``out=`` users.
 """
 from . import gufuncs
-from ._dispatch import config, show_config
+from ._isa import config, show_config
 from ._linalg import (LinAlgError, SVDResult, kernel_name, low_rank, nearest_rotation,
                       pinv, polar, svd, svdvals)
 

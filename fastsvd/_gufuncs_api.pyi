@@ -1,4 +1,5 @@
-# Stub shared by every instruction-set build of fastsvd's gufuncs (_gufuncs_impl.pxi).
+# Stub of every instruction-set build of fastsvd's gufuncs (fastsvd/_gufuncs.pyx,
+# compiled as fastsvd._gufuncs_<isa>); the gufuncs are those of _gufunc_table.py.
 from typing import Any
 
 import numpy as np
@@ -11,10 +12,13 @@ svd_thin_m_lt_n: np.ufunc
 svd_full_m_ge_n: np.ufunc
 svd_full_m_lt_n: np.ufunc
 MAX_KERNEL_DIM: int
-SIMD_BLOCK: int
-WIDE_SIMD_BLOCK: int
+BLOCK_LANES: int
+WIDE_BLOCK_LANES: int
 
 def kernel_name(m: int, n: int) -> str | None: ...
 def decompose_one(
     a: npt.NDArray[Any], compute_uv: bool, full_matrices: bool
 ) -> tuple[Any, bool]: ...
+def svd_with_kernel(
+    a: npt.NDArray[Any], kernel: str, compute_uv: bool = ..., full_matrices: bool = ...
+) -> Any: ...

@@ -17,7 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from numpy.linalg import LinAlgError
 
-from ._dispatch import gufuncs as _gufuncs
+from ._gufunc_table import GUFUNCS, flavour_of
+from ._isa import compiled as _gufuncs
 
 try:  # numpy's own result type, so results compare and unpack as numpy's do
     from numpy.linalg._linalg import SVDResult
@@ -35,19 +36,13 @@ __all__ = ["svd", "svdvals", "low_rank", "polar", "nearest_rotation", "pinv",
 
 NONFINITE_CHOICES = ("raise", "nan")
 
-# (compute_uv, full_matrices, m >= n) -> gufunc
-_GUFUNCS = {
-    (False, False, True): _gufuncs.svd_values_m_ge_n,
-    (False, False, False): _gufuncs.svd_values_m_lt_n,
-    (True, False, True): _gufuncs.svd_thin_m_ge_n,
-    (True, False, False): _gufuncs.svd_thin_m_lt_n,
-    (True, True, True): _gufuncs.svd_full_m_ge_n,
-    (True, True, False): _gufuncs.svd_full_m_lt_n,
-}
+# (flavour, wide: M < N) -> gufunc, from the one gufunc table
+_GUFUNCS = {(flavour, wide): getattr(_gufuncs, name)
+            for name, flavour, wide, _signature, _doc in GUFUNCS}
 
 
 def _gufunc_for(m, n, compute_uv, full_matrices):
-    return _GUFUNCS[bool(compute_uv), bool(full_matrices) and bool(compute_uv), m >= n]
+    return _GUFUNCS[flavour_of(compute_uv, full_matrices), m < n]
 
 
 @functools.lru_cache(maxsize=None)
@@ -56,8 +51,13 @@ def kernel_name(m: int, n: int) -> str | None:
     return _gufuncs.kernel_name(m, n)
 
 
-def _raise_nonfinite(err, flag):
-    raise LinAlgError("SVD did not converge: the input holds NaN or Inf")
+def _nonfinite_error():
+    return LinAlgError("SVD did not converge: the input holds NaN or Inf")
+
+
+def _raise_on_invalid_flag(kind, flag):
+    """numpy's errstate callback: the loops raise "invalid" for NaN/Inf input only."""
+    raise _nonfinite_error()
 
 
 def _check_nonfinite_option(nonfinite):
@@ -67,7 +67,7 @@ def _check_nonfinite_option(nonfinite):
 
 def _errstate(nonfinite):
     invalid = "call" if nonfinite == "raise" else "ignore"
-    return np.errstate(invalid=invalid, call=_raise_nonfinite, over="ignore",
+    return np.errstate(invalid=invalid, call=_raise_on_invalid_flag, over="ignore",
                        divide="ignore", under="ignore")
 
 
@@ -120,7 +120,7 @@ def _numpy_svd(arr, full_matrices, compute_uv, hermitian, nonfinite):
     bad = _nonfinite_matrices(np.tril(arr) if hermitian else arr)
     if bad.any():
         if nonfinite == "raise":
-            _raise_nonfinite(None, None)
+            raise _nonfinite_error()
         arr = arr.copy()
         arr[bad] = 0
     result = np.linalg.svd(arr, full_matrices=full_matrices, compute_uv=compute_uv,
@@ -180,7 +180,7 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False, *,
             result, finite = _gufuncs.decompose_one(arr, compute_uv,
                                                     bool(full_matrices) and compute_uv)
             if not finite and nonfinite == "raise":
-                _raise_nonfinite(None, None)
+                raise _nonfinite_error()
         else:
             result = _run_batched(_gufunc_for(m, n, compute_uv, full_matrices), arr,
                                   nonfinite, workers)

@@ -1,0 +1,243 @@
+"""From numpy's strided stacks to the kernels' blocks and back: the work of the
+gufunc loops (_gufuncs.pyx) and of the single-matrix path.
+
+Matrices go through the kernels a block at a time: gathered from numpy's
+strided layout into a structure-of-arrays buffer (kernels.pxd), decomposed
+together with SIMD, scattered back.  A flavour decomposing M < N works on Aᵀ
+in place by swapping strides: Aᵀ = U'SV'ᵀ gives A = V'SU'ᵀ, so U' lands in Vh
+and V' in U without any copy.
+"""
+from numpy cimport npy_intp
+from libc.stdlib cimport malloc, free
+
+from fastsvd.kernels cimport (real, svd_lanes, svd_wide_block, block_lanes, KernelId,
+                              MAX_KERNEL_DIM, BLOCK_LANES, WIDE_BLOCK_LANES)
+
+cdef extern from *:
+    """
+    #if defined(__GNUC__) || defined(__clang__)
+    #define fastsvd_prefetch_read(p) __builtin_prefetch((p), 0, 3)
+    #define fastsvd_prefetch_write(p) __builtin_prefetch((p), 1, 3)
+    #else
+    #define fastsvd_prefetch_read(p) ((void)0)
+    #define fastsvd_prefetch_write(p) ((void)0)
+    #endif
+    """
+    void fastsvd_prefetch_read(const void* p) nogil
+    void fastsvd_prefetch_write(const void* p) nogil
+
+
+cdef enum Mode:
+    # The flavour, in the low bits: what the gufunc returns.
+    VALUES = 0    # (m,n)->(p)
+    THIN = 1      # U with min(M, N) columns
+    FULL = 2      # square U and V
+    FLAVOUR_MASK = 3
+    # The gufunc for M < N: the kernels decompose Aᵀ.
+    TRANSPOSED = 4
+
+
+cdef struct Operands:
+    # The kernel's view of one gufunc call: it decomposes m×n matrices, m ≥ n
+    # (A, or Aᵀ when transposed), into u (m×ucols), s (n) and v (n×n, columns).
+    npy_intp count
+    Py_ssize_t m, n, ucols
+    bint want_uv
+    char* a
+    npy_intp a_outer, a_row, a_col
+    char* s
+    npy_intp s_outer, s_step
+    char* u
+    npy_intp u_outer, u_elem, u_vector
+    char* v
+    npy_intp v_outer, v_elem, v_vector
+
+
+cdef inline Operands unpack_operands(char** args, npy_intp* dimensions, npy_intp* steps,
+                                     int mode) noexcept nogil:
+    """The operands of a gufunc loop call (numpy's args, dimensions and steps)."""
+    cdef Operands op
+    cdef bint transposed = mode & TRANSPOSED
+    cdef int flavour = mode & FLAVOUR_MASK
+    cdef npy_intp* core
+    op.want_uv = flavour != VALUES
+    core = steps + (4 if op.want_uv else 2)
+    op.count = dimensions[0]
+    op.m = dimensions[2] if transposed else dimensions[1]
+    op.n = dimensions[1] if transposed else dimensions[2]
+    op.ucols = op.m if flavour == FULL else op.n
+    op.a = args[0]
+    op.a_outer = steps[0]
+    op.a_row = core[1] if transposed else core[0]
+    op.a_col = core[0] if transposed else core[1]
+    op.u = op.v = NULL
+    op.u_outer = op.u_elem = op.u_vector = op.v_outer = op.v_elem = op.v_vector = 0
+    if not op.want_uv:
+        op.s, op.s_outer, op.s_step = args[1], steps[1], core[2]
+        return op
+    # Outputs U (args[1]), S (args[2]), Vh (args[3]); the kernel's u holds
+    # columns uⱼ, and its v columns vⱼ, i.e. the rows of Vh.
+    op.s, op.s_outer, op.s_step = args[2], steps[2], core[4]
+    if transposed:   # kernel u → Vh rows, kernel v → U columns
+        op.u, op.u_outer, op.u_elem, op.u_vector = args[3], steps[3], core[6], core[5]
+        op.v, op.v_outer, op.v_elem, op.v_vector = args[1], steps[1], core[2], core[3]
+    else:
+        op.u, op.u_outer, op.u_elem, op.u_vector = args[1], steps[1], core[2], core[3]
+        op.v, op.v_outer, op.v_elem, op.v_vector = args[3], steps[3], core[6], core[5]
+    return op
+
+
+cdef inline void prefetch_matrices(const char* p, npy_intp outer, npy_intp span,
+                                   npy_intp lanes, bint for_write) noexcept nogil:
+    """Ask the cache for `lanes` matrices `outer` bytes apart, each by its
+    first entry and the one `span` bytes on (all the lines of a contiguous
+    matrix up to 128 bytes; the hardware prefetcher follows longer ones)."""
+    cdef npy_intp l
+    for l in range(lanes):
+        if for_write:
+            fastsvd_prefetch_write(p + l * outer)
+            fastsvd_prefetch_write(p + l * outer + span)
+        else:
+            fastsvd_prefetch_read(p + l * outer)
+            fastsvd_prefetch_read(p + l * outer + span)
+
+
+cdef inline void prefetch_block(const Operands* op, npy_intp start,
+                                npy_intp lanes) noexcept nogil:
+    """The input, and the outputs for writing, of `lanes` matrices from `start`."""
+    prefetch_matrices(op.a + start * op.a_outer, op.a_outer,
+                      (op.m - 1) * op.a_row + (op.n - 1) * op.a_col, lanes, False)
+    prefetch_matrices(op.s + start * op.s_outer, op.s_outer, (op.n - 1) * op.s_step, lanes,
+                      True)
+    if op.want_uv:
+        prefetch_matrices(op.u + start * op.u_outer, op.u_outer,
+                          (op.m - 1) * op.u_elem + (op.ucols - 1) * op.u_vector, lanes, True)
+        prefetch_matrices(op.v + start * op.v_outer, op.v_outer,
+                          (op.n - 1) * op.v_elem + (op.n - 1) * op.v_vector, lanes, True)
+
+
+cdef inline void gather(const char* src, npy_intp outer, npy_intp row_step,
+                        npy_intp col_step, Py_ssize_t rows, Py_ssize_t cols,
+                        Py_ssize_t lanes, real* dst, Py_ssize_t block) noexcept nogil:
+    """dst (SoA, stride block) ← `lanes` strided rows×cols matrices from src,
+    `outer` bytes apart: lanes innermost, so that it vectorises (gathers)."""
+    cdef Py_ssize_t i, j, l
+    cdef const char* entry
+    for j in range(cols):
+        for i in range(rows):
+            entry = src + i * row_step + j * col_step
+            for l in range(lanes):
+                dst[(j * rows + i) * block + l] = (<const real*>(entry + l * outer))[0]
+
+
+cdef inline void scatter_columns(const real* src, Py_ssize_t length, Py_ssize_t count,
+                                 Py_ssize_t lanes, Py_ssize_t block, char* dst, npy_intp outer,
+                                 npy_intp elem_step, npy_intp vector_step) noexcept nogil:
+    """Write `count` vectors of `length` per lane from src (SoA, stride block) to `lanes`
+    strided destinations `outer` bytes apart (vectorises as scatters)."""
+    cdef Py_ssize_t i, j, l
+    cdef char* entry
+    for j in range(count):
+        for i in range(length):
+            entry = dst + i * elem_step + j * vector_step
+            for l in range(lanes):
+                (<real*>(entry + l * outer))[0] = src[(j * length + i) * block + l]
+
+
+cdef inline void fill_strided(char* dst, Py_ssize_t length, Py_ssize_t count,
+                              npy_intp elem_step, npy_intp vector_step,
+                              real value) noexcept nogil:
+    cdef Py_ssize_t i, j
+    for j in range(count):
+        for i in range(length):
+            (<real*>(dst + i * elem_step + j * vector_step))[0] = value
+
+
+cdef inline void fill_empty_matrices(const Operands* op, real value_type) noexcept nogil:
+    """The SVD of m×0 matrices: no singular values; a full U is the identity."""
+    cdef npy_intp k
+    if not op.want_uv:
+        return
+    for k in range(op.count):
+        fill_strided(op.u + k * op.u_outer, op.m, op.ucols, op.u_elem, op.u_vector, <real>0)
+        fill_strided(op.u + k * op.u_outer, op.ucols, 1, op.u_elem + op.u_vector, 0, <real>1)
+
+
+cdef inline bint run_block(KernelId kernel, const Operands* op, real* buffer,
+                           Py_ssize_t block, npy_intp start) noexcept nogil:
+    """Decompose the matrices start … start + block − 1 (fewer in the last
+    block) in `buffer`; returns whether they were all finite."""
+    cdef Py_ssize_t m = op.m, n = op.n, ucols = op.ucols
+    cdef Py_ssize_t lanes = min(block, op.count - start)
+    cdef real* a = buffer
+    cdef real* u = a + m * n * block
+    cdef real* v = u + m * ucols * block
+    cdef real* s = v + n * n * block
+    cdef bint finite
+    gather(op.a + start * op.a_outer, op.a_outer, op.a_row, op.a_col, m, n, lanes, a, block)
+    # Full blocks with a constant lane count (fully vectorised); the last,
+    # partial block with as many lanes as it has matrices; a single matrix
+    # contiguous, through straight scalar code.
+    if block == 1:
+        finite = svd_lanes(kernel, a, m, n, u, s, v, ucols, op.want_uv, 1, 1)
+    elif block == WIDE_BLOCK_LANES:
+        if lanes == WIDE_BLOCK_LANES:
+            finite = svd_wide_block(a, m, n, u, s, v, ucols, op.want_uv, WIDE_BLOCK_LANES,
+                                    WIDE_BLOCK_LANES)
+        else:
+            finite = svd_wide_block(a, m, n, u, s, v, ucols, op.want_uv, lanes,
+                                    WIDE_BLOCK_LANES)
+    elif lanes == BLOCK_LANES:
+        finite = svd_lanes(kernel, a, m, n, u, s, v, ucols, op.want_uv, BLOCK_LANES,
+                           BLOCK_LANES)
+    else:
+        finite = svd_lanes(kernel, a, m, n, u, s, v, ucols, op.want_uv, lanes, BLOCK_LANES)
+    scatter_columns(s, n, 1, lanes, block, op.s + start * op.s_outer, op.s_outer, op.s_step, 0)
+    if op.want_uv:
+        scatter_columns(u, m, ucols, lanes, block, op.u + start * op.u_outer, op.u_outer,
+                        op.u_elem, op.u_vector)
+        scatter_columns(v, n, n, lanes, block, op.v + start * op.v_outer, op.v_outer,
+                        op.v_elem, op.v_vector)
+    return finite
+
+
+cdef inline bint decompose_singly(KernelId kernel, const Operands* op,
+                                  real value_type) noexcept nogil:
+    """decompose_blocks one matrix at a time, in a buffer on the stack: the same
+    bits (a lone matrix takes the lanes = 1 specialisation of every kernel),
+    when there is no memory for a block."""
+    cdef real buffer[3 * MAX_KERNEL_DIM * MAX_KERNEL_DIM + MAX_KERNEL_DIM]
+    cdef npy_intp start
+    cdef bint all_finite = True
+    for start in range(op.count):
+        all_finite &= run_block(kernel, op, buffer, 1, start)
+    return all_finite
+
+
+cdef inline bint decompose_blocks(KernelId kernel, const Operands* op,
+                                  real value_type) noexcept nogil:
+    """Decompose every matrix of `op` with `kernel` (one that takes op's m×n
+    shape, n ≥ 1; value_type only selects float or double).  Returns whether
+    every matrix was finite; those that were not get NaN outputs.  The
+    floating-point flags it leaves mean nothing."""
+    cdef Py_ssize_t m = op.m, n = op.n
+    # A single matrix (the per-call use) in a buffer of its own size.
+    cdef Py_ssize_t block = 1 if op.count == 1 else block_lanes(kernel, m, n, value_type)
+    cdef real* buffer
+    cdef npy_intp start
+    cdef bint all_finite = True
+    if op.count == 0:
+        return True
+    buffer = <real*>malloc((m * n + m * op.ucols + n * n + n) * block * sizeof(real))
+    if buffer == NULL:
+        return decompose_singly(kernel, op, value_type)
+    start = 0
+    while start < op.count:
+        # The next block's input, and its outputs for writing, are fetched
+        # while this block computes, so the memory traffic overlaps arithmetic.
+        if start + block < op.count:
+            prefetch_block(op, start + block, min(block, op.count - start - block))
+        all_finite &= run_block(kernel, op, buffer, block, start)
+        start += block
+    free(buffer)
+    return all_finite

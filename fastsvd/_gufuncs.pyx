@@ -1,0 +1,227 @@
+"""NumPy generalized ufuncs over the kernels of fastsvd.kernels, made from the
+one gufunc table (_gufunc_table.py).  setup.py compiles this module once per
+instruction set (_isa_table.py), as fastsvd._gufuncs_<isa>.
+
+A matrix holding NaN or Inf gets NaN outputs and raises the floating-point
+"invalid" flag, which numpy's errstate turns into a warning, an error or
+nothing.  A shape the gufunc does not take raises ValueError before any work.
+"""
+cimport numpy as cnp
+from numpy cimport npy_intp
+from cpython.mem cimport PyMem_Malloc
+
+from fastsvd.kernels cimport real, kernel_for_shape, KernelId
+from fastsvd.kernels cimport MAX_KERNEL_DIM as MAX_SIDE, BLOCK_LANES as BLOCK
+from fastsvd.kernels cimport WIDE_BLOCK_LANES as WIDE_BLOCK
+from fastsvd._gufunc_blocks cimport (Operands, unpack_operands, decompose_blocks,
+                                     fill_empty_matrices, VALUES, THIN, FULL, TRANSPOSED)
+
+import numpy as np
+
+from fastsvd._gufunc_table import GUFUNCS
+from fastsvd._gufunc_table import VALUES as VALUES_FLAVOUR, THIN as THIN_FLAVOUR
+from fastsvd._gufunc_table import FULL as FULL_FLAVOUR
+
+cnp.import_array()
+cnp.import_ufunc()
+
+cdef extern from "<fenv.h>" nogil:
+    int FE_INVALID
+    int feraiseexcept(int excepts)
+
+cdef extern from "_bits.h" nogil:
+    ctypedef int fastsvd_fp_flags    # (its real type is _bits.h's)
+    fastsvd_fp_flags fastsvd_save_fp_flags()
+    void fastsvd_restore_fp_flags(fastsvd_fp_flags flags)
+
+cdef extern from "numpy/ufuncobject.h":
+    # Only the member used here (numpy ≥ 2.1): a check of the core sizes.
+    ctypedef struct PyUFuncObject:
+        void** data
+        int (*process_core_dims_func)(PyUFuncObject* ufunc,
+                                      npy_intp* core_dim_sizes) except -1
+
+
+cdef void svd_loop(char** args, npy_intp* dimensions, npy_intp* steps, void* data,
+                   real value_type) noexcept nogil:
+    """The gufunc loop (value_type only selects float or double).
+
+    The floating-point flags it leaves are those it found, plus "invalid" when
+    a matrix held NaN or Inf: nothing else.  The kernels' own flags mean
+    nothing (underflow in a discarded branch, say), and the compiler computes
+    ahead on lanes a partial block does not use (it hoisted a comparison of
+    such lanes out of a loop, which raised "invalid" when stale stack memory
+    there held a signaling NaN), so they are dropped.
+    """
+    cdef fastsvd_fp_flags on_entry = fastsvd_save_fp_flags()
+    cdef Operands op = unpack_operands(args, dimensions, steps, <int><size_t>data)
+    cdef bint finite = True
+    if op.n == 0:
+        fill_empty_matrices(&op, value_type)
+    else:   # check_core_dims let only shapes with a kernel through
+        finite = decompose_blocks(kernel_for_shape(op.m, op.n), &op, value_type)
+    fastsvd_restore_fp_flags(on_entry)
+    if not finite:
+        feraiseexcept(FE_INVALID)
+
+
+cdef void svd_loop_float(char** args, npy_intp* dimensions, npy_intp* steps,
+                         void* data) noexcept nogil:
+    svd_loop(args, dimensions, steps, data, <float>0)
+
+
+cdef void svd_loop_double(char** args, npy_intp* dimensions, npy_intp* steps,
+                          void* data) noexcept nogil:
+    svd_loop(args, dimensions, steps, data, <double>0)
+
+
+cdef int check_core_dims(PyUFuncObject* ufunc, npy_intp* core_dim_sizes) except -1:
+    """numpy's hook before a gufunc runs: M and N (core sizes 0 and 1 in every
+    signature of the table) must suit the gufunc, or ValueError.  Empty
+    matrices are fine; sides over the kernels' limit are not, nor M > N for
+    the M < N gufunc, nor M < N for the M ≥ N one."""
+    cdef npy_intp m = core_dim_sizes[0], n = core_dim_sizes[1]
+    cdef bint wide = (<int><size_t>ufunc.data[0]) & TRANSPOSED
+    if m > MAX_SIDE or n > MAX_SIDE:
+        raise ValueError(f"fastsvd's gufuncs take M, N <= {MAX_SIDE}, got {m}x{n}: "
+                         "fastsvd.svd hands larger matrices to numpy")
+    # (Square matrices suit both orientations: Dask infers dtypes from 1×1.)
+    if wide and m > n or not wide and m < n:
+        raise ValueError(f"this gufunc takes M {'<' if wide else '>='} N, got {m}x{n}: "
+                         "fastsvd.svd picks the gufunc for the shape")
+    return 0
+
+
+# NumPy keeps pointers to these tables: they live as long as the module.
+cdef cnp.PyUFuncGenericFunction loops[2]
+# (numpy ≥ 2 declares the dimension and step pointers const: same ABI.)
+loops[0] = <cnp.PyUFuncGenericFunction>svd_loop_float
+loops[1] = <cnp.PyUFuncGenericFunction>svd_loop_double
+cdef char values_types[4]
+values_types[:] = [cnp.NPY_FLOAT, cnp.NPY_FLOAT, cnp.NPY_DOUBLE, cnp.NPY_DOUBLE]
+cdef char uv_types[8]
+uv_types[:] = [cnp.NPY_FLOAT] * 4 + [cnp.NPY_DOUBLE] * 4
+
+_FLAVOUR_MODES = {VALUES_FLAVOUR: VALUES, THIN_FLAVOUR: THIN, FULL_FLAVOUR: FULL}
+# The ufuncs keep the char* of name, doc and signature: the bytes stay alive here.
+_keep_alive = []
+
+
+cdef object make_gufunc(str name, str flavour, bint wide, str signature, str doc):
+    cdef int mode = _FLAVOUR_MODES[flavour] | (TRANSPOSED if wide else 0)
+    cdef bint want_uv = flavour != VALUES_FLAVOUR
+    cdef void** data = <void**>PyMem_Malloc(2 * sizeof(void*))   # never freed, as loops
+    if data == NULL:
+        raise MemoryError()
+    data[0] = data[1] = <void*><size_t>mode
+    keep = (name.encode(), doc.encode(), signature.encode())
+    _keep_alive.append(keep)
+    cdef char* types = values_types
+    if want_uv:
+        types = uv_types
+    gufunc = cnp.PyUFunc_FromFuncAndDataAndSignature(
+        loops, data, types, 2, 1, 3 if want_uv else 1,
+        cnp.PyUFunc_None, keep[0], keep[1], 0, keep[2])
+    (<PyUFuncObject*>gufunc).process_core_dims_func = check_core_dims
+    return gufunc
+
+
+for _name, _flavour, _wide, _signature, _doc in GUFUNCS:
+    globals()[_name] = make_gufunc(_name, _flavour, _wide, _signature, _doc)
+
+_KERNEL_NAMES = {
+    KernelId.KERNEL_GRAM_2X2: "gram-2x2",
+    KernelId.KERNEL_GRAM_3X2: "gram-3x2",
+    KernelId.KERNEL_JACOBI_3X3: "jacobi-3x3",
+    KernelId.KERNEL_JACOBI: "jacobi",
+}
+_KERNEL_IDS = {name: kernel for kernel, name in _KERNEL_NAMES.items()}
+
+
+def kernel_name(Py_ssize_t m, Py_ssize_t n):
+    """The kernel that decomposes an M×N matrix, or None when LAPACK does."""
+    return _KERNEL_NAMES.get(kernel_for_shape(max(m, n), min(m, n)))
+
+
+# The kernels' constants, under their own names, for Python.
+MAX_KERNEL_DIM = MAX_SIDE
+BLOCK_LANES = BLOCK
+WIDE_BLOCK_LANES = WIDE_BLOCK
+
+
+cdef tuple decompose_arrays(cnp.ndarray a, bint compute_uv, bint full_matrices,
+                            KernelId kernel):
+    """The SVD of a float32 or float64 M×N matrix, or (count, M, N) stack, by
+    `kernel`, through the gufunc loop's work: numpy's gufunc machinery costs
+    more than the kernel on a single small matrix.  Returns ((U, S, Vh) or S,
+    whether a was finite)."""
+    cdef int stacked = a.ndim == 3
+    cdef Py_ssize_t m = a.shape[stacked], n = a.shape[stacked + 1], k = min(m, n)
+    cdef int mode = (FULL if full_matrices else THIN) if compute_uv else VALUES
+    cdef npy_intp dimensions[3]
+    cdef npy_intp steps[11]
+    cdef char* args[4]
+    cdef int typenum = cnp.PyArray_TYPE(a)
+    cdef npy_intp shape[3]
+    cdef npy_intp* core = shape + stacked
+    cdef Operands op
+    cdef bint finite
+    # Typed, so that their data and strides are read in C, not as attributes.
+    cdef cnp.ndarray u, s, vh
+    if m < n:
+        mode |= TRANSPOSED
+    shape[0] = a.shape[0]
+    dimensions[:] = [a.shape[0] if stacked else 1, m, n]
+    # numpy's C API: np.empty from Python would cost more than the kernel.
+    core[0] = k
+    s = cnp.PyArray_EMPTY(1 + stacked, shape, typenum, 0)
+    args[:] = [a.data, NULL, NULL, NULL]
+    if compute_uv:
+        core[0], core[1] = m, (m if full_matrices else k)
+        u = cnp.PyArray_EMPTY(2 + stacked, shape, typenum, 0)
+        core[0], core[1] = (n if full_matrices else k), n
+        vh = cnp.PyArray_EMPTY(2 + stacked, shape, typenum, 0)
+        args[1], args[2], args[3] = u.data, s.data, vh.data
+        steps[:] = [0, 0, 0, 0, a.strides[stacked], a.strides[stacked + 1],
+                    u.strides[stacked], u.strides[stacked + 1], s.strides[stacked],
+                    vh.strides[stacked], vh.strides[stacked + 1]]
+        if stacked:
+            steps[:4] = [a.strides[0], u.strides[0], s.strides[0], vh.strides[0]]
+    else:
+        args[1] = s.data
+        steps[:5] = [a.strides[0] if stacked else 0, s.strides[0] if stacked else 0,
+                     a.strides[stacked], a.strides[stacked + 1], s.strides[stacked]]
+    op = unpack_operands(args, dimensions, steps, mode)
+    cdef fastsvd_fp_flags on_entry
+    with nogil:
+        # The caller's flags stay as they were: finiteness is the return value.
+        on_entry = fastsvd_save_fp_flags()
+        if typenum == cnp.NPY_FLOAT:
+            finite = decompose_blocks(kernel, &op, <float>0)
+        else:
+            finite = decompose_blocks(kernel, &op, <double>0)
+        fastsvd_restore_fp_flags(on_entry)
+    return ((u, s, vh) if compute_uv else s), finite
+
+
+def decompose_one(cnp.ndarray a, bint compute_uv, bint full_matrices):
+    """SVD of one 2-D float32 or float64 matrix that a kernel takes (see
+    decompose_arrays): ((U, S, Vh) or S, whether a was finite)."""
+    cdef Py_ssize_t m = a.shape[0], n = a.shape[1]
+    return decompose_arrays(a, compute_uv, full_matrices, kernel_for_shape(max(m, n), min(m, n)))
+
+
+def svd_with_kernel(cnp.ndarray a, str kernel, bint compute_uv=True, bint full_matrices=False):
+    """For tests: the SVD of a (count, M, N) float32 or float64 stack by the named
+    kernel (kernel_name's names), which must take the shape; "jacobi", the
+    generic one-sided Jacobi kernel, takes every shape the others do.  Returns
+    (U, S, Vh) or S, as numpy.linalg.svd; NaN for matrices holding NaN or Inf."""
+    if a.ndim != 3 or a.dtype not in (np.float32, np.float64):
+        raise ValueError("svd_with_kernel takes a (count, M, N) float32 or float64 stack")
+    m, n = max(a.shape[1], a.shape[2]), min(a.shape[1], a.shape[2])
+    chosen = _KERNEL_IDS.get(kernel)
+    own = kernel_for_shape(m, n)
+    if chosen is None or own == KernelId.KERNEL_NONE or (
+            chosen != KernelId.KERNEL_JACOBI and chosen != own):
+        raise ValueError(f"kernel {kernel!r} does not take {a.shape[1]}x{a.shape[2]} matrices")
+    return decompose_arrays(a, compute_uv, full_matrices and compute_uv, chosen)[0]

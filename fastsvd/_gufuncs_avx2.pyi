@@ -1,2 +1,0 @@
-# One instruction-set build of fastsvd's gufuncs: the same API as every build.
-from ._gufuncs_api import *
