@@ -12,8 +12,34 @@ __version__ = "0.1.0"
 
 
 def get_include() -> str:
-    """The folder holding fastsvd's .pxd and header files, for building Cython
-    extensions that ``from fastsvd.kernels cimport svd_small`` (see README)."""
+    """The folder holding fastsvd's .pxd and header files, for Cython extensions.
+
+    Extensions that ``from fastsvd.kernels cimport svd_small`` (see README)
+    build against it, so that they call the per-matrix kernel without the
+    GIL.
+
+    Returns
+    -------
+    str
+        The absolute path of the installed ``fastsvd`` package folder, which
+        holds ``kernels.pxd``.
+
+    See Also
+    --------
+    numpy.get_include : NumPy's headers, which such extensions need too.
+
+    Notes
+    -----
+    Build with ``include_dirs=[fastsvd.get_include(), numpy.get_include()]``
+    and ``cythonize(..., include_path=[os.path.dirname(fastsvd.get_include())])``.
+
+    Examples
+    --------
+    >>> import os
+    >>> import fastsvd
+    >>> os.path.isfile(os.path.join(fastsvd.get_include(), "kernels.pxd"))
+    True
+    """
     import os
     return os.path.dirname(os.path.abspath(__file__))
 

@@ -47,7 +47,46 @@ def _gufunc_for(m, n, compute_uv, full_matrices):
 
 @functools.lru_cache(maxsize=None)
 def kernel_name(m: int, n: int) -> str | None:
-    """Name of the fastsvd kernel that decomposes M×N matrices, or None for LAPACK."""
+    """Name of the fastsvd kernel that decomposes M×N matrices, or None for LAPACK.
+
+    The choice depends on the shape alone (float32 and float64 share it), and
+    it is the one :func:`svd` and every other function of fastsvd make.
+
+    Parameters
+    ----------
+    m : int
+        Number of rows, M.
+    n : int
+        Number of columns, N.
+
+    Returns
+    -------
+    str or None
+        ``"gram-2x2"`` (the closed form for 2×2), ``"gram-3x2"`` (the closed
+        form for 3×2, which 2×3 matrices take transposed), ``"jacobi-3x3"``
+        (the one-sided Jacobi kernel specialised for 3×3), ``"jacobi"`` (the
+        generic one-sided Jacobi kernel, for every other shape with
+        1 ≤ M, N ≤ 32), or None where fastsvd hands the matrices to
+        :func:`numpy.linalg.svd` (LAPACK): M or N is 0 or over 32.
+
+    See Also
+    --------
+    svd : The decomposition these kernels compute.
+
+    Examples
+    --------
+    >>> import fastsvd
+    >>> fastsvd.kernel_name(2, 2)
+    'gram-2x2'
+    >>> fastsvd.kernel_name(3, 2), fastsvd.kernel_name(2, 3)
+    ('gram-3x2', 'gram-3x2')
+    >>> fastsvd.kernel_name(3, 3)
+    'jacobi-3x3'
+    >>> fastsvd.kernel_name(8, 5)
+    'jacobi'
+    >>> print(fastsvd.kernel_name(33, 33))
+    None
+    """
     return _gufuncs.kernel_name(m, n)
 
 
@@ -134,25 +173,157 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False, *,
         signed=False, nonfinite="raise", workers=1):
     """Singular value decomposition, a drop-in for :func:`numpy.linalg.svd`.
 
-    Same arguments, results (``SVDResult(U, S, Vh)``, or ``S`` alone), shapes,
-    dtypes and errors as numpy, over any ``(..., M, N)`` stack.  Real matrices
-    with M, N ≤ 32 use fastsvd's kernels; others go to numpy.
+    Factorises every matrix of an ``(..., M, N)`` stack as
+    ``a = U @ diag(S) @ Vh``, with the same arguments, results
+    (``SVDResult(U, S, Vh)``, or ``S`` alone), shapes, dtypes, broadcasting
+    and errors as numpy.  Real matrices with 1 ≤ M, N ≤ 32 use fastsvd's
+    kernels; others (complex input, sides over 32, empty matrices,
+    ``hermitian=True``) go to numpy, after a check for NaN and Inf so that no
+    input can hang LAPACK.
 
-    signed : bool
+    Parameters
+    ----------
+    a : (..., M, N) array_like
+        A real or complex matrix, or a stack of them.  float32 stays float32;
+        integers and booleans become float64.  U and Vh keep the array
+        subclass of `a`, as in numpy.
+    full_matrices : bool, optional
+        If True (default), U is (..., M, M) and Vh is (..., N, N); otherwise
+        they are (..., M, K) and (..., K, N), with K = min(M, N).
+    compute_uv : bool, optional
+        Whether to compute U and Vh besides S (default True).
+    hermitian : bool, optional
+        If True, `a` is taken to be Hermitian (symmetric if real): numpy's
+        SVD then reads only its lower triangle, and so does fastsvd's check
+        for NaN and Inf.  Such matrices go to numpy.  Default False.
+    signed : bool, optional
         The *signed* ("rotation-variant") SVD of square matrices used in
         graphics and invertible finite elements (McAdams et al. 2011): U and Vh
         are proper rotations (det = +1) and the sign of det(a) is carried by
         the last singular value, which is then negative for a reflection.
-        Requires square matrices and ``compute_uv``.
-    nonfinite : {"raise", "nan"}
-        What a matrix holding NaN or Inf gets: "raise" raises ``LinAlgError``
-        (numpy's behaviour, but in bounded time); "nan" gives that matrix NaN
-        outputs and leaves every other matrix of the stack untouched.  A dask
-        array stays lazy: its non-finite matrices get NaN outputs (and numpy's
-        "invalid value" RuntimeWarning) when it is computed.
-    workers : int
-        Threads that share the stack (default 1; -1: one per CPU).  The results
-        are identical whatever the number.
+        Requires real square matrices and ``compute_uv``.  Default False.
+    nonfinite : {"raise", "nan"}, optional
+        What a matrix holding NaN or Inf gets: "raise" (default) raises
+        ``LinAlgError`` (numpy's behaviour, but in bounded time; see Notes);
+        "nan" gives that matrix NaN outputs and leaves every other matrix of
+        the stack untouched.  A dask array stays lazy: its non-finite
+        matrices get NaN outputs (and numpy's "invalid value" RuntimeWarning)
+        when it is computed, whichever value is given.
+    workers : int, optional
+        Threads that share the stack (default 1; -1: one per CPU this process
+        may run on).  The results are identical whatever the number.  A stack
+        too small to repay starting threads stays on one.
+
+    Returns
+    -------
+    U : (..., M, M) or (..., M, K) ndarray
+        Left singular vectors, as orthonormal columns; absent when
+        `compute_uv` is False.  With it, ``U``, ``S`` and ``Vh`` come as
+        numpy's ``SVDResult`` named tuple (lazy dask arrays for a dask input).
+    S : (..., K) ndarray
+        Singular values of each matrix in descending order, K = min(M, N);
+        non-negative, except the last one under `signed`.  When `compute_uv`
+        is False, this array alone is returned.
+    Vh : (..., N, N) or (..., K, N) ndarray
+        Right singular vectors, as orthonormal rows; absent when `compute_uv`
+        is False.
+
+    Raises
+    ------
+    LinAlgError
+        If `a` has fewer than two dimensions, or, with ``nonfinite="raise"``,
+        if a matrix holds NaN or Inf.
+    ValueError
+        If `nonfinite` is not "raise" or "nan", if `workers` is below 1 and
+        not -1, or if `signed` is asked for matrices that are not real and
+        square, or without `compute_uv`.
+    TypeError
+        If `workers` is not an integer.
+    NotImplementedError
+        For a dask array that fastsvd's kernels cannot take lazily: complex,
+        a side of 0 or over 32, `hermitian` or `signed`.
+
+    See Also
+    --------
+    svdvals : The singular values alone.
+    numpy.linalg.svd : The function this replaces.
+    fastsvd.gufuncs : The generalized ufuncs behind it, which also take ``out=``.
+
+    Notes
+    -----
+    Small singular values keep their relative accuracy: the 2×2 and 3×2
+    closed forms never divide by a small σ, and the one-sided Jacobi kernels
+    use LAPACK gesvj's stopping rule, where LAPACK's gesdd (behind numpy)
+    bounds a singular value's error only by ε‖a‖.  Every matrix is first
+    scaled by a power of two, which is exact, so no square overflows or
+    underflows; entries more than 2¹⁰²² (float32: 2¹²⁶) below the largest
+    one then become subnormal and lose digits.
+
+    On NaN and Inf, numpy's result depends on the shape and on the LAPACK
+    build: it raises ``LinAlgError``, returns NaN (2×2 and 3×2 holding Inf),
+    or with some builds never returns.  fastsvd, by default, raises for
+    every matrix holding NaN or Inf, in bounded time.
+
+    The kernels are vectorised across the matrices of a stack, so a lone
+    matrix runs them in scalar code: batch large matrices (16×16 and more)
+    rather than decomposing them one call at a time.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fastsvd
+    >>> a = np.array([[-4.0, -7.0], [1.0, 4.0]])
+    >>> U, S, Vh = fastsvd.svd(a)
+    >>> np.round(S, 6)
+    array([9., 1.])
+    >>> np.allclose(U @ np.diag(S) @ Vh, a)
+    True
+    >>> np.allclose(U.T @ U, np.eye(2)) and np.allclose(Vh @ Vh.T, np.eye(2))
+    True
+
+    A 3×2 integer matrix becomes float64; ``full_matrices=False`` gives the
+    thin U.  Its σ² are the eigenvalues 27 ± √229 of aᵀa:
+
+    >>> b = np.array([[4, 0], [3, -5], [0, 2]])
+    >>> U, S, Vh = fastsvd.svd(b)
+    >>> U.shape, S.shape, Vh.shape, S.dtype
+    ((3, 3), (2,), (2, 2), dtype('float64'))
+    >>> fastsvd.svd(b, full_matrices=False).U.shape
+    (3, 2)
+    >>> np.round(fastsvd.svd(b, compute_uv=False), 6)
+    array([6.490974, 3.444888])
+
+    A stack is decomposed matrix by matrix:
+
+    >>> np.round(fastsvd.svd(np.stack([a, 2 * a, a.T])).S, 6)
+    array([[ 9.,  1.],
+           [18.,  2.],
+           [ 9.,  1.]])
+
+    det a = -9, so the signed SVD puts the reflection on the last σ:
+
+    >>> U, S, Vh = fastsvd.svd(a, signed=True)
+    >>> np.round(S, 6)
+    array([ 9., -1.])
+    >>> np.allclose([np.linalg.det(U), np.linalg.det(Vh)], 1)
+    True
+
+    A matrix holding NaN raises, or with ``nonfinite="nan"`` gets NaN alone:
+
+    >>> bad = np.stack([a, [[1.0, np.nan], [0.0, 1.0]]])
+    >>> fastsvd.svd(bad)
+    Traceback (most recent call last):
+        ...
+    numpy.linalg.LinAlgError: SVD did not converge: the input holds NaN or Inf
+    >>> np.round(fastsvd.svd(bad, nonfinite="nan").S, 6)
+    array([[ 9.,  1.],
+           [nan, nan]])
+
+    Threads share a large stack, with the same results bit for bit:
+
+    >>> many = np.random.default_rng(0).standard_normal((20_000, 3, 3))
+    >>> np.array_equal(fastsvd.svd(many, workers=2).S, fastsvd.svd(many).S)
+    True
     """
     # (The checks are inlined where they pass, for the cost of a single-matrix
     # call: each Python call is a tenth of a 3×3 kernel.)
@@ -287,7 +458,68 @@ def _make_signed(u, s, vh):
 
 
 def svdvals(x, /, *, nonfinite="raise", workers=1):
-    """Singular values of each matrix, descending: :func:`numpy.linalg.svdvals`."""
+    """Singular values of each matrix, descending: :func:`numpy.linalg.svdvals`.
+
+    The same as ``svd(x, compute_uv=False)``: no singular vectors are
+    computed.  A dask array stays lazy, as in :func:`svd`.
+
+    Parameters
+    ----------
+    x : (..., M, N) array_like
+        A real or complex matrix, or a stack of them.  float32 stays float32;
+        integers and booleans become float64.
+    nonfinite : {"raise", "nan"}, optional
+        What a matrix holding NaN or Inf gets: "raise" (default) raises
+        ``LinAlgError``, in bounded time; "nan" gives that matrix NaN singular
+        values and leaves every other matrix of the stack untouched.
+    workers : int, optional
+        Threads that share the stack (default 1; -1: one per CPU this process
+        may run on).  The results are identical whatever the number.
+
+    Returns
+    -------
+    (..., K) ndarray
+        Singular values of each matrix, non-negative and in descending
+        order, K = min(M, N).
+
+    Raises
+    ------
+    LinAlgError
+        If `x` has fewer than two dimensions, or, with ``nonfinite="raise"``,
+        if a matrix holds NaN or Inf.
+    ValueError
+        If `nonfinite` is not "raise" or "nan", or if `workers` is below 1
+        and not -1.
+    TypeError
+        If `workers` is not an integer.
+
+    See Also
+    --------
+    svd : The singular vectors too.
+    numpy.linalg.svdvals : The function this replaces.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fastsvd
+    >>> np.round(fastsvd.svdvals([[-4, -7], [1, 4]]), 6)
+    array([9., 1.])
+
+    σ² are the eigenvalues of aᵀa, here 27 ± √229; float32 stays float32:
+
+    >>> b = np.array([[4.0, 0.0], [3.0, -5.0], [0.0, 2.0]])
+    >>> np.allclose(fastsvd.svdvals(b) ** 2, [27 + np.sqrt(229), 27 - np.sqrt(229)])
+    True
+    >>> fastsvd.svdvals(b.astype(np.float32)).dtype
+    dtype('float32')
+
+    With ``nonfinite="nan"``, only the matrix holding NaN gets NaN:
+
+    >>> stack = np.array([[[1.0, np.nan], [0.0, 1.0]], [[3.0, 0.0], [0.0, 4.0]]])
+    >>> np.round(fastsvd.svdvals(stack, nonfinite="nan"), 6)
+    array([[nan, nan],
+           [ 4.,  3.]])
+    """
     return svd(x, compute_uv=False, hermitian=False, nonfinite=nonfinite, workers=workers)
 
 
@@ -299,7 +531,68 @@ def _validated_rank(k, p):
 
 
 def low_rank(a, k, *, nonfinite="raise", workers=1):
-    """The best rank-k approximation σ₁u₁v₁ᵀ + … + σₖuₖvₖᵀ of every matrix in the stack."""
+    """The best rank-k approximation σ₁u₁v₁ᵀ + … + σₖuₖvₖᵀ of every matrix in the stack.
+
+    The SVD truncated after its k largest singular values is a matrix of
+    rank at most k nearest `a`, both in the Frobenius and in the spectral
+    norm (Eckart–Young–Mirsky): the error is σₖ₊₁ in the spectral norm.
+
+    Parameters
+    ----------
+    a : (..., M, N) array_like
+        A matrix, or a stack of them, as :func:`svd` takes it.
+    k : int
+        The rank, 0 ≤ k ≤ min(M, N).  k = 0 gives zeros, and k = min(M, N)
+        gives back `a` up to rounding.
+    nonfinite : {"raise", "nan"}, optional
+        What a matrix holding NaN or Inf gets: "raise" (default) raises
+        ``LinAlgError``, in bounded time; "nan" gives that matrix a NaN
+        result and leaves every other matrix of the stack untouched.
+    workers : int, optional
+        Threads that share the SVD of the stack (default 1; -1: one per CPU
+        this process may run on).  The results are identical whatever the
+        number.
+
+    Returns
+    -------
+    ndarray
+        The rank-k approximations, of the shape of `a`, (..., M, N), and of
+        its array subclass.
+
+    Raises
+    ------
+    ValueError
+        If `k` is outside 0 ≤ k ≤ min(M, N), if `nonfinite` is not "raise"
+        or "nan", or if `workers` is below 1 and not -1.
+    TypeError
+        If `k` or `workers` is not an integer.
+    LinAlgError
+        If `a` has fewer than two dimensions, or, with ``nonfinite="raise"``,
+        if a matrix holds NaN or Inf.
+
+    See Also
+    --------
+    svd : The decomposition it truncates (thin, ``full_matrices=False``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fastsvd
+    >>> a = np.array([[-4.0, -7.0], [1.0, 4.0]])
+    >>> a1 = fastsvd.low_rank(a, 1)
+    >>> np.round(a1, 6)
+    array([[-3.6, -7.2],
+           [ 1.8,  3.6]])
+
+    It keeps σ₁ = 9, and the error in the spectral norm is σ₂ = 1:
+
+    >>> np.round(fastsvd.svdvals(a1), 6)
+    array([9., 0.])
+    >>> float(np.round(np.linalg.norm(a - a1, 2), 6))
+    1.0
+    >>> np.allclose(fastsvd.low_rank(a, 2), a)
+    True
+    """
     arr, wrap = _makearray(a)
     u, s, vh = svd(arr, full_matrices=False, nonfinite=nonfinite, workers=workers)
     k = _validated_rank(k, s.shape[-1])
@@ -311,6 +604,84 @@ def polar(a, side="right", *, nonfinite="raise", workers=1):
 
     R has orthonormal columns (rows for wide matrices), P is symmetric (Hermitian)
     positive semi-definite; the contract of :func:`scipy.linalg.polar`, batched.
+    Both come from the thin SVD a = U S Vh: R = U Vh, and P = V S Vh
+    ("right") or U S Uᴴ ("left").
+
+    Parameters
+    ----------
+    a : (..., M, N) array_like
+        A matrix, or a stack of them, as :func:`svd` takes it.
+    side : {"right", "left"}, optional
+        "right" (default) gives a = R P, with P of shape (..., N, N); "left"
+        gives a = P R, with P of shape (..., M, M).
+    nonfinite : {"raise", "nan"}, optional
+        What a matrix holding NaN or Inf gets: "raise" (default) raises
+        ``LinAlgError``, in bounded time; "nan" gives that matrix NaN factors
+        and leaves every other matrix of the stack untouched.
+    workers : int, optional
+        Threads that share the SVD of the stack (default 1; -1: one per CPU
+        this process may run on).  The results are identical whatever the
+        number.
+
+    Returns
+    -------
+    R : (..., M, N) ndarray
+        The unitary factor, with orthonormal columns (M ≥ N) or rows
+        (M < N).  For a real square `a` with det a < 0 it is a reflection,
+        det R = -1: :func:`nearest_rotation` gives the nearest proper
+        rotation instead.
+    P : (..., N, N) or (..., M, M) ndarray
+        The symmetric (Hermitian) positive semi-definite factor, (aᴴa)^½ for
+        ``side="right"`` and (aaᴴ)^½ for ``side="left"``.
+
+    Raises
+    ------
+    ValueError
+        If `side` is not "right" or "left", if `nonfinite` is not "raise" or
+        "nan", or if `workers` is below 1 and not -1.
+    TypeError
+        If `workers` is not an integer.
+    LinAlgError
+        If `a` has fewer than two dimensions, or, with ``nonfinite="raise"``,
+        if a matrix holds NaN or Inf.
+
+    See Also
+    --------
+    nearest_rotation : The nearest rotation, det = +1, of a square matrix.
+    scipy.linalg.polar : The same decomposition, one matrix at a time.
+
+    Notes
+    -----
+    P is unique; R is unique too when `a` has full rank.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fastsvd
+    >>> a = np.array([[-4.0, -7.0], [1.0, 4.0]])
+    >>> R, P = fastsvd.polar(a)
+    >>> np.round(R, 6)
+    array([[-0.8, -0.6],
+           [-0.6,  0.8]])
+    >>> np.round(P, 6)
+    array([[2.6, 3.2],
+           [3.2, 7.4]])
+    >>> np.allclose(R @ P, a)
+    True
+    >>> R, P = fastsvd.polar(a, side="left")
+    >>> np.round(P, 6)
+    array([[ 7.4, -3.2],
+           [-3.2,  2.6]])
+    >>> np.allclose(P @ R, a)
+    True
+
+    A tall matrix has an R with orthonormal columns:
+
+    >>> R, P = fastsvd.polar([[4.0, 0.0], [3.0, -5.0], [0.0, 2.0]])
+    >>> R.shape, P.shape
+    ((3, 2), (2, 2))
+    >>> np.allclose(R.T @ R, np.eye(2))
+    True
     """
     if side not in ("right", "left"):
         raise ValueError("side must be 'right' or 'left'")
@@ -328,7 +699,79 @@ def nearest_rotation(a, *, nonfinite="raise", workers=1):
     """The proper rotation (det = +1) nearest each square matrix in Frobenius norm.
 
     Kabsch / orthogonal Procrustes: U Vh of the signed SVD, so a reflection
-    is resolved by flipping the singular pair of the smallest σ.
+    is resolved by flipping the singular pair of the smallest σ.  Where
+    det a > 0 this is the factor R of :func:`polar`.
+
+    Parameters
+    ----------
+    a : (..., N, N) array_like
+        A real square matrix, or a stack of them.  float32 stays float32;
+        integers and booleans become float64.
+    nonfinite : {"raise", "nan"}, optional
+        What a matrix holding NaN or Inf gets: "raise" (default) raises
+        ``LinAlgError``, in bounded time; "nan" gives that matrix a NaN
+        result and leaves every other matrix of the stack untouched.
+    workers : int, optional
+        Threads that share the SVD of the stack (default 1; -1: one per CPU
+        this process may run on).  The results are identical whatever the
+        number.
+
+    Returns
+    -------
+    ndarray
+        The rotations, (..., N, N): Rᵀ R = I and det R = +1, of the array
+        subclass of `a`.
+
+    Raises
+    ------
+    ValueError
+        If the matrices are not real and square, if `nonfinite` is not
+        "raise" or "nan", or if `workers` is below 1 and not -1.
+    TypeError
+        If `workers` is not an integer.
+    LinAlgError
+        If `a` has fewer than two dimensions, or, with ``nonfinite="raise"``,
+        if a matrix holds NaN or Inf.
+
+    See Also
+    --------
+    polar : The orthogonal factor, which may be a reflection.
+    svd : With ``signed=True``, the decomposition this is built on.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fastsvd
+
+    A rotation times a symmetric positive definite stretch gives the rotation
+    back:
+
+    >>> t = 0.5
+    >>> rot = np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
+    >>> stretch = np.array([[2.0, 0.5], [0.5, 1.0]])
+    >>> np.allclose(fastsvd.nearest_rotation(rot @ stretch), rot)
+    True
+
+    Kabsch: the rotation that best maps points ``p`` onto ``q`` is the
+    nearest rotation to their cross-covariance ``q.T @ p``:
+
+    >>> rng = np.random.default_rng(0)
+    >>> p = rng.standard_normal((10, 3))
+    >>> true = fastsvd.nearest_rotation(rng.standard_normal((3, 3)))
+    >>> q = p @ true.T
+    >>> np.allclose(fastsvd.nearest_rotation(q.T @ p), true)
+    True
+
+    det a = -9 below: the reflection is resolved on the smallest σ, and
+    ``+ 0.0`` prints rounded zeros without a sign:
+
+    >>> a = np.array([[-4.0, -7.0], [1.0, 4.0]])
+    >>> R = fastsvd.nearest_rotation(a)
+    >>> np.round(R, 6) + 0.0
+    array([[ 0., -1.],
+           [ 1.,  0.]])
+    >>> np.allclose(np.linalg.det(R), 1)
+    True
     """
     arr, wrap = _makearray(a)
     u, _, vh = svd(arr, signed=True, nonfinite=nonfinite, workers=workers)
@@ -347,6 +790,80 @@ def pinv(a, rcond=None, hermitian=False, *, rtol=_NOT_GIVEN, nonfinite="raise", 
     max(M, N)·ε of the input's dtype for ``rtol=None`` (the Array API's
     choice, better suited to float32).  ``rtol`` is rcond's other name; give
     one of them.
+
+    Parameters
+    ----------
+    a : (..., M, N) array_like
+        A matrix, or a stack of them, as :func:`svd` takes it.
+    rcond : float or array_like, optional
+        Relative cutoff for small singular values, broadcast against the
+        stack (one per matrix, if need be).  Default: 1e-15, or `rtol`'s
+        value if that is given.
+    hermitian : bool, optional
+        If True, `a` is taken to be Hermitian (symmetric if real) and goes to
+        :func:`numpy.linalg.svd` with ``hermitian=True``.  Default False.
+    rtol : float or array_like or None, optional
+        The Array API's name for `rcond`.  None means max(M, N)·ε of the
+        input's dtype.
+    nonfinite : {"raise", "nan"}, optional
+        What a matrix holding NaN or Inf gets: "raise" (default) raises
+        ``LinAlgError``, in bounded time; "nan" gives that matrix a NaN
+        result and leaves every other matrix of the stack untouched.
+    workers : int, optional
+        Threads that share the SVD of the stack (default 1; -1: one per CPU
+        this process may run on).  The results are identical whatever the
+        number.
+
+    Returns
+    -------
+    (..., N, M) ndarray
+        The pseudo-inverse of each matrix, of the array subclass of `a`.
+
+    Raises
+    ------
+    LinAlgError
+        If `a` has fewer than two dimensions, or, with ``nonfinite="raise"``,
+        if a matrix holds NaN or Inf.
+    ValueError
+        If both `rcond` and `rtol` are given, if `nonfinite` is not "raise"
+        or "nan", or if `workers` is below 1 and not -1.
+    TypeError
+        If `workers` is not an integer.
+
+    See Also
+    --------
+    numpy.linalg.pinv : The function this replaces.
+    svd : The decomposition it inverts.
+
+    Notes
+    -----
+    The pseudo-inverse is V S⁺ Uᴴ, from the thin SVD a = U S Vh, where S⁺
+    inverts the singular values above the cutoff and zeroes the others.  A
+    stack of empty matrices goes to :func:`numpy.linalg.pinv` as it is.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fastsvd
+    >>> b = np.array([[4.0, 0.0], [3.0, -5.0], [0.0, 2.0]])
+    >>> x = fastsvd.pinv(b)
+    >>> np.round(x, 6)
+    array([[ 0.232,  0.024,  0.06 ],
+           [ 0.12 , -0.16 ,  0.1  ]])
+    >>> np.allclose(x @ b, np.eye(2))
+    True
+
+    A singular matrix: its zero singular value is cut off, not inverted:
+
+    >>> np.round(fastsvd.pinv([[1.0, 2.0], [2.0, 4.0]]), 6)
+    array([[0.04, 0.08],
+           [0.08, 0.16]])
+
+    A stack gets numpy's results, matrix by matrix:
+
+    >>> stack = np.stack([b, 2 * b, -b])
+    >>> np.allclose(fastsvd.pinv(stack), np.linalg.pinv(stack))
+    True
     """
     if rcond is None:
         rcond = 1e-15 if rtol is _NOT_GIVEN else rtol
