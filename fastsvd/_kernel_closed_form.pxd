@@ -45,7 +45,8 @@ cdef inline void svd_gram_2x2(real* a, real* u, real* s, real* v, Py_ssize_t lan
     eigenvalue λ₂ is only accurate to ε‖A‖²); v₂ and u₂ are 90° turns of v₁
     and u₁, so U and V are orthonormal whatever the rank.
     """
-    cdef real a00, a10, a01, a11, c, sn, w0, w1, sigma1, inv, det, sign
+    cdef real a00, a10, a01, a11, w0, w1, sigma1, inv, det, sign
+    cdef real c = 0, sn = 0    # (set by gram_rotation: initialised for the compiler's sake)
     cdef bint zero
     cdef Py_ssize_t l
     for l in range(lanes):
@@ -81,10 +82,12 @@ cdef inline void svd_gram_3x2(real* a, real* u, real* s, real* v, Py_ssize_t uco
     column plane (any unit vector orthogonal to u₁ for rank one), so nothing
     is ever divided by a small σ₂.
     """
-    cdef real x0, x1, x2, y0, y1, y2, c, sn, w0, w1, w2, sigma1, inv
+    cdef real x0, x1, x2, y0, y1, y2, w0, w1, w2, sigma1, inv
+    cdef real c = 0, sn = 0    # (set by gram_rotation, alt by unit_normal_to)
     cdef real n0, n1, n2, nbig, nnorm, inv_nnorm, down, up1, up2
     cdef real p0, p1, p2
     cdef real alt[3]
+    alt[:] = [0, 0, 0]
     cdef bint zero, rank_one
     cdef Py_ssize_t l
     for l in range(lanes):

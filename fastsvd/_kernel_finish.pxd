@@ -20,7 +20,7 @@ cdef inline void unit_vector_orthogonal_to(const real* q, Py_ssize_t m, Py_ssize
     cdef real proj[WIDE_BLOCK_LANES]
     cdef real y
     cdef bint better
-    cdef Py_ssize_t i, c, k, l, repeat
+    cdef Py_ssize_t i, c, k, l, _repeat
     for l in range(lanes):
         best_weight[l] = -1
         best[l] = 0
@@ -38,7 +38,7 @@ cdef inline void unit_vector_orthogonal_to(const real* q, Py_ssize_t m, Py_ssize
     for i in range(m):
         for l in range(lanes):
             x[i * stride + l] = 1 if best[l] == i else 0
-    for repeat in range(2):
+    for _repeat in range(2):
         for c in range(cols):
             for l in range(lanes):
                 proj[l] = 0

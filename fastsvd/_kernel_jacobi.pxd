@@ -37,10 +37,11 @@ cdef inline real jacobi_rotation(real alpha, real beta, real gamma, real tol,
     Every sweep starts from entries below 2 in magnitude
     (scale_lanes_zeroing_nonfinite, and refine_small_columns per level), so
     α, β, |γ|, |d| ≤ 4·32² and none of these squares overflows even times K²
-    (K = r_square_guard: 2⁶⁴, or 2³² for float).  Times K² they cannot underflow either: both sides of the test are
-    at least K²·tol²·negligible² ≥ the smallest normal where it can go either
-    way, and so is 4γ²K² where a rotation is made.  K, a constant power of
-    two, scales exactly and costs one multiplication.
+    (K = r_square_guard: 2⁶⁴, or 2³² for float).  Times K² they cannot
+    underflow either: both sides of the test are at least K²·tol²·negligible²
+    ≥ the smallest normal where it can go either way, and so is 4γ²K² where a
+    rotation is made.  K, a constant power of two, scales exactly and costs
+    one multiplication.
     """
     cdef real guard = r_square_guard(<real>0)
     cdef real d, g, r, w, q
@@ -101,8 +102,11 @@ cdef inline void jacobi_sweeps(real* a, Py_ssize_t m, Py_ssize_t n, real* v, Py_
     cdef int rotations, large_rotations = 1
     cdef real* ai
     cdef real* aj
-    cdef Py_ssize_t sweep, i, j, l
-    for sweep in range(MAX_SWEEPS):
+    cdef Py_ssize_t _sweep, i, j, l
+    for l in range(lanes):      # (set by jacobi_rotation: initialised for the compiler's sake)
+        cosine[l] = 1
+        sine[l] = 0
+    for _sweep in range(MAX_SWEEPS):
         if large_rotations == 0 and not any_pair_needs_rotation(a, m, n, tol, lanes, stride):
             break
         rotations = 0

@@ -13,9 +13,9 @@ cdef enum:
 
 
 cdef inline int rotate_in_registers_3(real* x, real* y, real* vx, real* vy, bint want_uv,
-                                       real tol) noexcept nogil:
+                                      real tol) noexcept nogil:
     """One Jacobi rotation of the 3-vectors x, y (and vx, vy); 1 if it rotated."""
-    cdef real c, s, xi, yi
+    cdef real c = 1, s = 0, xi, yi     # (c, s set by jacobi_rotation)
     cdef real t = jacobi_rotation(x[0] * x[0] + x[1] * x[1] + x[2] * x[2],
                                   y[0] * y[0] + y[1] * y[1] + y[2] * y[2],
                                   x[0] * y[0] + x[1] * y[1] + x[2] * y[2], tol, &c, &s)
@@ -128,6 +128,7 @@ cdef inline void finish_jacobi_3x3(real* a, real* u, real* s, real* v, bint want
     cdef real vcol[9]
     cdef real sigma[3]
     cdef real w[3]
+    w[:] = [0, 0, 0]     # (set by unit_normal_to)
     cdef real down, up1, up2, inv, x, y, z
     cdef bint ok1, ok2, ok3
     cdef Py_ssize_t i, j, l

@@ -61,8 +61,8 @@ cdef inline void project_out_columns(real* a, Py_ssize_t m, Py_ssize_t done, Py_
     (which are orthogonal to each other): Gram–Schmidt twice, which is enough."""
     cdef real q[MAX_KERNEL_DIM]
     cdef real norm, proj
-    cdef Py_ssize_t repeat, c, j, k
-    for repeat in range(2):
+    cdef Py_ssize_t _repeat, c, j, k
+    for _repeat in range(2):
         for c in range(done):
             column_norms(a + c * m * stride, m, &norm, 1, stride)
             for k in range(m):
@@ -90,9 +90,9 @@ cdef inline void refine_small_columns(real* a, Py_ssize_t m, Py_ssize_t n, real*
     """
     cdef real before[MAX_KERNEL_DIM]
     cdef real big, down, up1, up2, norm
-    cdef Py_ssize_t done, finished, level, repeat, j, k
+    cdef Py_ssize_t done, finished, _level, _repeat, j, k
     done = move_large_columns_first(a, m, 0, n, v, n, want_uv, stride)
-    for level in range(MAX_LEVELS):
+    for _level in range(MAX_LEVELS):
         big = 0
         for j in range(done, n):
             for k in range(m):
@@ -116,7 +116,7 @@ cdef inline void refine_small_columns(real* a, Py_ssize_t m, Py_ssize_t n, real*
         # The sweeps leave their small results orthogonal to the finished
         # columns only up to ε times the largest of them, and projecting that
         # out disturbs their own orthogonality: alternate until both hold.
-        for repeat in range(REFINE_ROUNDS):
+        for _repeat in range(REFINE_ROUNDS):
             jacobi_sweeps(a + done * m * stride, m, n - done, v + done * n * stride, n,
                           want_uv, 1, stride)
             project_out_columns(a, m, done, n, stride)
