@@ -5,8 +5,17 @@ it live in :mod:`fastsvd.gufuncs` for Dask, xarray and ``out=`` users.
 """
 from . import gufuncs
 from ._isa import config, show_config
-from ._linalg import (LinAlgError, SVDResult, kernel_name, low_rank, nearest_rotation,
-                      pinv, polar, svd, svdvals)
+from ._linalg import (
+    LinAlgError,
+    SVDResult,
+    kernel_name,
+    low_rank,
+    nearest_rotation,
+    pinv,
+    polar,
+    svd,
+    svdvals,
+)
 
 __version__ = "0.1.0"
 

@@ -1,7 +1,6 @@
 # Typing for fastsvd's public API (the implementation lives in _linalg.py).
 from typing import Any, Literal, NamedTuple, overload
 
-import numpy as np
 import numpy.typing as npt
 from numpy.linalg import LinAlgError as LinAlgError
 

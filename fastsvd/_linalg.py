@@ -45,7 +45,7 @@ def _gufunc_for(m, n, compute_uv, full_matrices):
     return _GUFUNCS[flavour_of(compute_uv, full_matrices), m < n]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def kernel_name(m: int, n: int) -> str | None:
     """Name of the fastsvd kernel that decomposes M×N matrices, or None for LAPACK.
 

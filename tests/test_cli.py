@@ -432,13 +432,6 @@ def test_hint_finds_the_installed_package_through_its_metadata(tmp_path):
     assert _install_hint.installed_elsewhere(str(checkout), [str(site)]) == str(installed)
 
 
-def _isa_choice_source():
-    with open(sys.modules[fastsvd.config.__module__].__file__, encoding="utf-8") as f:
-        return f.read()
-
-
-@pytest.mark.skipif("shadowing_hint" not in _isa_choice_source(),
-                    reason="until the ISA choice raises its ImportError with shadowing_hint()")
 def test_python_m_fastsvd_in_an_unbuilt_checkout_says_what_to_run(tmp_path):
     """A fresh clone's `python -m fastsvd` from its root, with fastsvd installed
     elsewhere (here: the one these tests import)."""

@@ -33,7 +33,7 @@ def test_stubs_list_the_gufuncs_of_the_table(stub):
 
 def test_every_gufunc_of_the_table_is_exported_and_pickles_by_module():
     assert set(_gufunc_table.NAMES) <= set(fastsvd.gufuncs.__all__)
-    for name, flavour, wide, signature, doc in _gufunc_table.GUFUNCS:
+    for name, flavour, _wide, signature, doc in _gufunc_table.GUFUNCS:
         gufunc = getattr(fastsvd.gufuncs, name)
         assert gufunc.signature == signature
         assert gufunc.__doc__.endswith(doc)
