@@ -457,6 +457,28 @@ def _make_signed(u, s, vh):
     return u, s, vh
 
 
+
+# The parameters that the functions built on svd share, in their docstrings.
+_NONFINITE_AND_WORKERS = """nonfinite : {{"raise", "nan"}}, optional
+        What a matrix holding NaN or Inf gets: "raise" (default) raises
+        ``LinAlgError``, in bounded time; "nan" gives that matrix {result}
+        and leaves every other matrix of the stack untouched.
+    workers : int, optional
+        Threads that share the stack (default 1; -1: one per CPU this process
+        may run on).  The results are identical whatever the number."""
+
+
+def _with_shared_parameters(result):
+    """Fill a docstring's %(nonfinite_and_workers)s, naming what a NaN matrix gets."""
+    def decorate(func):
+        if func.__doc__:    # (python -OO strips docstrings)
+            func.__doc__ = func.__doc__.replace(
+                "%(nonfinite_and_workers)s", _NONFINITE_AND_WORKERS.format(result=result))
+        return func
+    return decorate
+
+
+@_with_shared_parameters("NaN singular values")
 def svdvals(x, /, *, nonfinite="raise", workers=1):
     """Singular values of each matrix, descending: :func:`numpy.linalg.svdvals`.
 
@@ -468,13 +490,7 @@ def svdvals(x, /, *, nonfinite="raise", workers=1):
     x : (..., M, N) array_like
         A real or complex matrix, or a stack of them.  float32 stays float32;
         integers and booleans become float64.
-    nonfinite : {"raise", "nan"}, optional
-        What a matrix holding NaN or Inf gets: "raise" (default) raises
-        ``LinAlgError``, in bounded time; "nan" gives that matrix NaN singular
-        values and leaves every other matrix of the stack untouched.
-    workers : int, optional
-        Threads that share the stack (default 1; -1: one per CPU this process
-        may run on).  The results are identical whatever the number.
+    %(nonfinite_and_workers)s
 
     Returns
     -------
@@ -530,6 +546,7 @@ def _validated_rank(k, p):
     return k
 
 
+@_with_shared_parameters("a NaN result")
 def low_rank(a, k, *, nonfinite="raise", workers=1):
     """The best rank-k approximation σ₁u₁v₁ᵀ + … + σₖuₖvₖᵀ of every matrix in the stack.
 
@@ -544,14 +561,7 @@ def low_rank(a, k, *, nonfinite="raise", workers=1):
     k : int
         The rank, 0 ≤ k ≤ min(M, N).  k = 0 gives zeros, and k = min(M, N)
         gives back `a` up to rounding.
-    nonfinite : {"raise", "nan"}, optional
-        What a matrix holding NaN or Inf gets: "raise" (default) raises
-        ``LinAlgError``, in bounded time; "nan" gives that matrix a NaN
-        result and leaves every other matrix of the stack untouched.
-    workers : int, optional
-        Threads that share the SVD of the stack (default 1; -1: one per CPU
-        this process may run on).  The results are identical whatever the
-        number.
+    %(nonfinite_and_workers)s
 
     Returns
     -------
@@ -599,6 +609,7 @@ def low_rank(a, k, *, nonfinite="raise", workers=1):
     return wrap((u[..., :, :k] * s[..., None, :k]) @ vh[..., :k, :])
 
 
+@_with_shared_parameters("NaN factors")
 def polar(a, side="right", *, nonfinite="raise", workers=1):
     """Polar decomposition of every matrix: ``(R, P)`` with a = R P ("right") or P R ("left").
 
@@ -614,14 +625,7 @@ def polar(a, side="right", *, nonfinite="raise", workers=1):
     side : {"right", "left"}, optional
         "right" (default) gives a = R P, with P of shape (..., N, N); "left"
         gives a = P R, with P of shape (..., M, M).
-    nonfinite : {"raise", "nan"}, optional
-        What a matrix holding NaN or Inf gets: "raise" (default) raises
-        ``LinAlgError``, in bounded time; "nan" gives that matrix NaN factors
-        and leaves every other matrix of the stack untouched.
-    workers : int, optional
-        Threads that share the SVD of the stack (default 1; -1: one per CPU
-        this process may run on).  The results are identical whatever the
-        number.
+    %(nonfinite_and_workers)s
 
     Returns
     -------
@@ -695,6 +699,7 @@ def polar(a, side="right", *, nonfinite="raise", workers=1):
     return wrap(r), wrap(p)
 
 
+@_with_shared_parameters("a NaN result")
 def nearest_rotation(a, *, nonfinite="raise", workers=1):
     """The proper rotation (det = +1) nearest each square matrix in Frobenius norm.
 
@@ -707,14 +712,7 @@ def nearest_rotation(a, *, nonfinite="raise", workers=1):
     a : (..., N, N) array_like
         A real square matrix, or a stack of them.  float32 stays float32;
         integers and booleans become float64.
-    nonfinite : {"raise", "nan"}, optional
-        What a matrix holding NaN or Inf gets: "raise" (default) raises
-        ``LinAlgError``, in bounded time; "nan" gives that matrix a NaN
-        result and leaves every other matrix of the stack untouched.
-    workers : int, optional
-        Threads that share the SVD of the stack (default 1; -1: one per CPU
-        this process may run on).  The results are identical whatever the
-        number.
+    %(nonfinite_and_workers)s
 
     Returns
     -------
@@ -782,6 +780,7 @@ def nearest_rotation(a, *, nonfinite="raise", workers=1):
 _NOT_GIVEN = object()
 
 
+@_with_shared_parameters("a NaN result")
 def pinv(a, rcond=None, hermitian=False, *, rtol=_NOT_GIVEN, nonfinite="raise", workers=1):
     """Moore–Penrose pseudo-inverse of every matrix, a drop-in for :func:`numpy.linalg.pinv`.
 
@@ -805,14 +804,7 @@ def pinv(a, rcond=None, hermitian=False, *, rtol=_NOT_GIVEN, nonfinite="raise", 
     rtol : float or array_like or None, optional
         The Array API's name for `rcond`.  None means max(M, N)·ε of the
         input's dtype.
-    nonfinite : {"raise", "nan"}, optional
-        What a matrix holding NaN or Inf gets: "raise" (default) raises
-        ``LinAlgError``, in bounded time; "nan" gives that matrix a NaN
-        result and leaves every other matrix of the stack untouched.
-    workers : int, optional
-        Threads that share the SVD of the stack (default 1; -1: one per CPU
-        this process may run on).  The results are identical whatever the
-        number.
+    %(nonfinite_and_workers)s
 
     Returns
     -------
