@@ -117,12 +117,9 @@ def test_loop_without_memory_for_a_block_gives_the_same_bits():
             assert x.tobytes() == y.tobytes()
         print("same bits")
     """)
+    # From the folder holding the fastsvd under test: `python -c` imports from there.
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          cwd=os.path.dirname(PACKAGE) if _in_place() else None)
+                          cwd=os.path.dirname(PACKAGE))
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.strip() == "same bits"
 
-
-def _in_place():
-    """Whether fastsvd is the checkout's in-place build (then the child needs its directory)."""
-    return os.path.exists(os.path.join(os.path.dirname(PACKAGE), "setup.py"))
