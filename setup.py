@@ -50,7 +50,7 @@ else:
 # default inlining budget, which then leaves the 3×3 rotation a call per
 # lane, unvectorised (4× slower).
 OPTIONAL_ARGS = ["--param=vect-max-version-for-alias-checks=64",
-                 "--param=inline-unit-growth=200"]
+                 "--param=inline-unit-growth=200", "--param=ipa-cp-unit-growth=100"]
 
 SANITIZE = os.environ.get("FASTSVD_SANITIZE", "") not in ("", "0")
 SANITIZER_ARGS = ["-fsanitize=address,undefined", "-fno-omit-frame-pointer",

@@ -201,19 +201,6 @@ cdef inline bint run_block(KernelId kernel, const Operands* op, real* buffer,
     return finite
 
 
-cdef inline bint decompose_singly(KernelId kernel, const Operands* op,
-                                  real value_type) noexcept nogil:
-    """decompose_blocks one matrix at a time, in a buffer on the stack: the same
-    bits (a lone matrix takes the lanes = 1 specialisation of every kernel),
-    when there is no memory for a block."""
-    cdef real buffer[3 * MAX_KERNEL_DIM * MAX_KERNEL_DIM + MAX_KERNEL_DIM]
-    cdef npy_intp start
-    cdef bint all_finite = True
-    for start in range(op.count):
-        all_finite &= run_block(kernel, op, buffer, 1, start)
-    return all_finite
-
-
 cdef inline bint decompose_blocks(KernelId kernel, const Operands* op,
                                   real value_type) noexcept nogil:
     """Decompose every matrix of `op` with `kernel` (one that takes op's m×n
@@ -223,6 +210,7 @@ cdef inline bint decompose_blocks(KernelId kernel, const Operands* op,
     cdef Py_ssize_t m = op.m, n = op.n
     # A single matrix (the per-call use) in a buffer of its own size.
     cdef Py_ssize_t block = 1 if op.count == 1 else block_lanes(kernel, m, n, value_type)
+    cdef real on_stack[3 * MAX_KERNEL_DIM * MAX_KERNEL_DIM + MAX_KERNEL_DIM]
     cdef real* buffer
     cdef npy_intp start
     cdef bint all_finite = True
@@ -230,7 +218,10 @@ cdef inline bint decompose_blocks(KernelId kernel, const Operands* op,
         return True
     buffer = <real*>malloc((m * n + m * op.ucols + n * n + n) * block * sizeof(real))
     if buffer == NULL:
-        return decompose_singly(kernel, op, value_type)
+        # No memory for a block: one matrix at a time, on the stack, with the
+        # same bits (a lone matrix takes the lanes = 1 specialisation).
+        block = 1
+        buffer = on_stack
     start = 0
     while start < op.count:
         # The next block's input, and its outputs for writing, are fetched
@@ -239,5 +230,6 @@ cdef inline bint decompose_blocks(KernelId kernel, const Operands* op,
             prefetch_block(op, start + block, min(block, op.count - start - block))
         all_finite &= run_block(kernel, op, buffer, block, start)
         start += block
-    free(buffer)
+    if buffer != on_stack:
+        free(buffer)
     return all_finite
