@@ -103,9 +103,9 @@ cdef inline void jacobi_sweeps(real* a, Py_ssize_t m, Py_ssize_t n, real* v, Py_
     cdef real* ai
     cdef real* aj
     cdef Py_ssize_t _sweep, i, j, l
-    for l in range(lanes):      # (set by jacobi_rotation: initialised for the compiler's sake)
-        cosine[l] = 1
-        sine[l] = 0
+    # (Set by jacobi_rotation before any use; GCC cannot see that for one lane.)
+    cosine[0] = 1
+    sine[0] = 0
     for _sweep in range(MAX_SWEEPS):
         if large_rotations == 0 and not any_pair_needs_rotation(a, m, n, tol, lanes, stride):
             break
