@@ -6,7 +6,7 @@ same run: shared machines are noisy, ratios within one run are not.
 import numpy as np
 
 import fastsvd
-from fastsvd._bench import move_svd_bytes
+from fastsvd._bench import move_svd_bytes, move_svd_bytes_into
 
 SHAPES = ["2x2", "3x2", "2x3", "3x3", "4x4", "8x8", "16x16", "32x32"]
 DTYPES = ["float32", "float64"]
@@ -61,6 +61,27 @@ class MemoryFloor:
 
     def time_move_svd_bytes(self, shape, dtype):
         move_svd_bytes(self.a)
+
+
+class IntoOutputs:
+    """fastsvd's full-SVD gufunc writing into existing outputs (out=), and the
+    memory floor for that: reading A and writing into the same U, S, Vh."""
+
+    params = (SHAPES, DTYPES)
+    param_names = ["shape", "dtype"]
+
+    def setup(self, shape, dtype):
+        self.a = make_batch(shape, dtype, 1_000_000)
+        m, n = self.a.shape[-2:]
+        name = "svd_full_m_ge_n" if m >= n else "svd_full_m_lt_n"
+        self.gufunc = getattr(fastsvd.gufuncs, name)
+        self.outputs = self.gufunc(self.a)
+
+    def time_svd_out(self, shape, dtype):
+        self.gufunc(self.a, out=self.outputs)
+
+    def time_move_svd_bytes_into(self, shape, dtype):
+        move_svd_bytes_into(self.a, self.outputs)
 
 
 class Threads:

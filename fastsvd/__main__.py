@@ -67,7 +67,9 @@ MEMORY_FLOOR_NOTE = """\
 The memory floor is the time an SVD would take if it did no arithmetic: reading
 every A and writing fresh U, S and Vh, with numpy's own streaming loops,
 measured in the same runs.  numpy's time over it ("speed-up the floor allows")
-is the largest speed-up that any SVD returning new arrays could show here."""
+is the largest speed-up that any SVD returning new arrays could show here.  The
+last two columns are fastsvd's gufunc writing into existing outputs (out=) and
+the floor for that: reading every A and writing into the same U, S and Vh."""
 
 WORKED_EXAMPLES = {
     "W (3×2)": np.array([[4.0, 0.0], [3.0, -5.0], [0.0, 2.0]]),

@@ -164,9 +164,11 @@ def test_bench_prints_a_table_and_plots(tmp_path, capsys):
     rows = [line.split("|")[1:-1] for line in out.splitlines()
             if line.startswith("| 2×2") or line.startswith("| 3×3")]
     assert len(rows) == 2
-    for shape, _dtype, kernel, _count, fast, _slow, ratio, floor, bound in rows:
+    for (shape, _dtype, kernel, _count, fast, _slow, ratio, floor, bound, into,
+         reused) in rows:
         assert kernel.strip().startswith("gram-2x2" if "2×2" in shape else "jacobi-3x3")
-        assert float(fast.replace(",", "")) > 0 and float(floor.replace(",", "")) > 0
+        for figure in (fast, floor, into, reused):
+            assert float(figure.replace(",", "")) > 0
         assert ratio.strip().endswith("×") and bound.strip().endswith("×")
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
