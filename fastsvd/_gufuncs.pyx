@@ -87,7 +87,7 @@ cdef int check_core_dims(PyUFuncObject* ufunc, npy_intp* core_dim_sizes) except 
                          "fastsvd.svd hands larger matrices to numpy")
     # (Square matrices suit both orientations: Dask infers dtypes from 1×1.)
     if wide and m > n or not wide and m < n:
-        raise ValueError(f"this gufunc takes M {'<' if wide else '>='} N, got {m}x{n}: "
+        raise ValueError(f"this gufunc takes M {'<=' if wide else '>='} N, got {m}x{n}: "
                          "fastsvd.svd picks the gufunc for the shape")
     return 0
 

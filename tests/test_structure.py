@@ -64,10 +64,10 @@ REFUSED_SHAPES = [
     ("svd_thin_m_ge_n", (40, 40), "<= 32"),
     ("svd_full_m_ge_n", (2, 3), "M >= N"),
     ("svd_full_m_ge_n", (40, 40), "<= 32"),
-    ("svd_values_m_lt_n", (3, 2), "M < N"),
+    ("svd_values_m_lt_n", (3, 2), "M <= N"),
     ("svd_values_m_lt_n", (40, 41), "<= 32"),
-    ("svd_thin_m_lt_n", (3, 2), "M < N"),
-    ("svd_full_m_lt_n", (3, 2), "M < N"),
+    ("svd_thin_m_lt_n", (3, 2), "M <= N"),
+    ("svd_full_m_lt_n", (3, 2), "M <= N"),
     ("svd_full_m_lt_n", (33, 40), "<= 32"),
 ]
 
