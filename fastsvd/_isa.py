@@ -25,11 +25,12 @@ def _load(isa: str):
     return importlib.import_module(f"fastsvd._gufuncs_{isa}")
 
 
-def _runnable_builds():
-    """(name, module) of every build installed here that this CPU runs, best first."""
+def _runnable_builds(only=None):
+    """(name, module) of every build installed here that this CPU runs (or of
+    `only`), best first; lazily, so that a caller taking the first loads no other."""
     features = cpu_features()
     for name, _flags, needs, _machines in ISAS:
-        if all(features.get(f, False) for f in needs):
+        if (only is None or name == only) and all(features.get(f, False) for f in needs):
             try:
                 yield name, _load(name)
             except ImportError:  # not built for this platform
@@ -43,26 +44,15 @@ def available() -> list[str]:
 
 def choose_build():
     """(name, module) of the build to use: FASTSVD_ISA's, or the best one."""
-    forced = os.environ.get("FASTSVD_ISA")
-    builds = dict(_runnable_builds())
-    if forced:
-        if forced not in builds:
-            raise ImportError(f"FASTSVD_ISA={forced!r} is not available here "
-                              f"(available: {', '.join(builds)})")
-        return forced, builds[forced]
-    if not builds:
-        raise ImportError(_missing_build_message())
-    name = next(iter(builds))
-    return name, builds[name]
-
-
-def _missing_build_message():
-    try:
+    forced = os.environ.get("FASTSVD_ISA") or None
+    chosen = next(_runnable_builds(forced), None)
+    if chosen is None and forced:
+        raise ImportError(f"FASTSVD_ISA={forced!r} is not available here "
+                          f"(available: {', '.join(available())})")
+    if chosen is None:
         from ._install_hint import shadowing_hint
-    except ImportError:  # pragma: no cover - the hint module is part of the package
-        shadowing_hint = None
-    hint = shadowing_hint() if shadowing_hint else None
-    return hint or "fastsvd's compiled gufuncs are missing: reinstall fastsvd"
+        raise ImportError(shadowing_hint())
+    return chosen
 
 
 ACTIVE_ISA, compiled = choose_build()

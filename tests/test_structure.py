@@ -49,6 +49,14 @@ def test_every_runnable_build_is_a_row_of_the_isa_table():
     assert _isa.ACTIVE_ISA in _isa.available()
 
 
+def test_import_loads_only_the_chosen_build():
+    script = ("import sys, fastsvd; print(sorted(m for m in sys.modules "
+              "if m.startswith('fastsvd._gufuncs_')))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          cwd=os.path.dirname(PACKAGE))
+    assert done.stdout.strip() == repr([f"fastsvd._gufuncs_{_isa.ACTIVE_ISA}"]), done.stderr
+
+
 def test_every_build_for_this_machine_is_installed():
     machine = platform.machine().lower()
     for name, _flags, _features, machines in _isa_table.ISAS:
