@@ -7,6 +7,7 @@ import numpy as np
 
 import fastsvd
 from fastsvd._bench import move_svd_bytes, move_svd_bytes_into
+from fastsvd._linalg import _gufunc_for
 
 SHAPES = ["2x2", "3x2", "2x3", "3x3", "4x4", "8x8", "16x16", "32x32"]
 DTYPES = ["float32", "float64"]
@@ -72,9 +73,7 @@ class IntoOutputs:
 
     def setup(self, shape, dtype):
         self.a = make_batch(shape, dtype, 1_000_000)
-        m, n = self.a.shape[-2:]
-        name = "svd_full_m_ge_n" if m >= n else "svd_full_m_lt_n"
-        self.gufunc = getattr(fastsvd.gufuncs, name)
+        self.gufunc = _gufunc_for(*self.a.shape[-2:], compute_uv=True, full_matrices=True)
         self.outputs = self.gufunc(self.a)
 
     def time_svd_out(self, shape, dtype):
