@@ -184,6 +184,28 @@ def reference_singular_values(a, digits=40):
         return np.array(sorted((float(v) for v in values), reverse=True))
 
 
+def random_orthogonal(rng, n):
+    """Haar-distributed n×n orthogonal matrix (float64)."""
+    q, r = np.linalg.qr(rng.standard_normal((n, n)))
+    return q * np.sign(np.diag(r))
+
+
+def with_singular_values(rng, m, n, sigma):
+    """U·diag(sigma)·Vᵀ with random orthogonal U, V (float64, before any rounding)."""
+    p = min(m, n)
+    return (random_orthogonal(rng, m)[:, :p] * np.asarray(sigma, dtype=np.float64)) \
+        @ random_orthogonal(rng, n)[:, :p].T
+
+
+def well_conditioned(rng, m, n):
+    """A random M×N matrix with 2-norm condition number κ < 10, and its κ."""
+    while True:
+        b = rng.standard_normal((m, n))
+        kappa = np.linalg.cond(b)
+        if kappa < 10:
+            return b, kappa
+
+
 def param_id(value):
     """pytest ids for shapes (3x2) and dtypes (float32)."""
     if isinstance(value, tuple):

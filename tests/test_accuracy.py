@@ -20,9 +20,12 @@ from accuracy import (
     graded_relative_tolerance,
     orthogonality_error,
     param_id,
+    random_orthogonal,
     reference_singular_values,
     rng_for,
     tolerance,
+    well_conditioned,
+    with_singular_values,
 )
 from cases import KERNEL_DTYPES as DTYPES
 from cases import shapes
@@ -35,19 +38,6 @@ FULL_THIN = pytest.mark.parametrize("full_matrices", [True, False], ids=["full",
 
 
 # ---------------------------------------------------------------- helpers
-
-def random_orthogonal(rng, n):
-    """Haar-distributed n×n orthogonal matrix (float64)."""
-    q, r = np.linalg.qr(rng.standard_normal((n, n)))
-    return q * np.sign(np.diag(r))
-
-
-def with_singular_values(rng, m, n, sigma):
-    """U·diag(sigma)·Vᵀ with random orthogonal U, V (float64, before any rounding)."""
-    p = min(m, n)
-    return (random_orthogonal(rng, m)[:, :p] * np.asarray(sigma, dtype=np.float64)) \
-        @ random_orthogonal(rng, n)[:, :p].T
-
 
 def batch_size(m, n, small=200):
     """Random matrices per batch: ~200, fewer for the big shapes (longdouble checks)."""
@@ -410,14 +400,6 @@ def test_subnormal_entries(dtype, shape):
 
 # ---------------------------------------------------------------- graded (Jacobi)
 
-def _well_conditioned(rng, n):
-    while True:
-        b = rng.standard_normal((n, n))
-        kappa = np.linalg.cond(b)
-        if kappa < 10:
-            return b, kappa
-
-
 def _grading(n, order, rng):
     d = np.logspace(0, -12, n)
     if order == "increasing":
@@ -434,7 +416,7 @@ def test_graded_matrices_every_singular_value_relatively_accurate(dtype, n, orde
     """A = B·D, κ(B) < 10, D = diag(logspace(0, -12, n)): Jacobi's relative accuracy."""
     rng = rng_for("graded", n, order)
     for _ in range(6):
-        b, kappa = _well_conditioned(rng, n)
+        b, kappa = well_conditioned(rng, n, n)
         a = (b * _grading(n, order, rng)).astype(dtype)
         ref = reference_singular_values(a)
         for s in (fastsvd.svdvals(a), fastsvd.svd(a)[1]):
@@ -483,8 +465,8 @@ def test_graded_matrices_beyond_the_square_root_of_underflow(dtype, n, d, order)
     d = np.asarray(d)
     rng = rng_for("deep-graded", n, np.dtype(dtype).name)
     if order == "increasing":   # the second B drawn from the seed (as when both ran here)
-        _well_conditioned(rng, n)
-    b, kappa = _well_conditioned(rng, n)
+        well_conditioned(rng, n, n)
+    b, kappa = well_conditioned(rng, n, n)
     a = (b * (d if order == "decreasing" else d[::-1])).astype(dtype)
     ref = reference_singular_values(a, digits=340)
     s = fastsvd.svdvals(a)
@@ -518,7 +500,7 @@ def test_numpy_misses_graded_matrices(n):
     rng = rng_for("numpy-graded", n)
     worst = 0.0
     for _ in range(5):
-        b, kappa = _well_conditioned(rng, n)
+        b, kappa = well_conditioned(rng, n, n)
         a = b * _grading(n, "increasing", rng)
         ref = reference_singular_values(a)
         s = np.linalg.svd(a, compute_uv=False)
@@ -657,7 +639,7 @@ def test_exhaustive_smallest_singular_value(dtype, shape):
 def test_exhaustive_graded(n):
     rng = rng_for("exhaustive-graded", n)
     for _ in range(50):
-        b, kappa = _well_conditioned(rng, n) if n <= 6 else (None, None)
+        b, kappa = well_conditioned(rng, n, n) if n <= 6 else (None, None)
         if b is None:  # κ < 10 is rare for bigger Gaussian B: use Q + small noise
             b = random_orthogonal(rng, n) + 0.1 * rng.standard_normal((n, n))
             kappa = np.linalg.cond(b)

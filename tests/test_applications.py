@@ -16,17 +16,14 @@ from accuracy import (
     backward_error,
     orthogonality_error,
     param_id,
+    random_orthogonal,
     reference_singular_values,
     rng_for,
     tolerance,
+    with_singular_values,
 )
 from cases import KERNEL_DTYPES as DTYPES
 from cases import shapes
-
-
-def random_orthogonal(rng, n):
-    q, r = np.linalg.qr(rng.standard_normal((n, n)))
-    return q * np.sign(np.diag(r))
 
 
 def random_rotation(rng, n):
@@ -34,12 +31,6 @@ def random_rotation(rng, n):
     if np.linalg.det(q) < 0:
         q[:, 0] = -q[:, 0]
     return q
-
-
-def with_singular_values(rng, m, n, sigma):
-    p = min(m, n)
-    return (random_orthogonal(rng, m)[:, :p] * np.asarray(sigma, np.float64)) \
-        @ random_orthogonal(rng, n)[:, :p].T
 
 
 def ld(x):

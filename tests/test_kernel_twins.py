@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 import fastsvd
+from fastsvd._isa import compiled
 from accuracy import (
     SMALLEST_SIGMA_RELATIVE_FACTOR,
     assert_singular_values_near,
@@ -25,6 +26,8 @@ from accuracy import (
     kernel_tolerance,
     reference_singular_values,
     rng_for,
+    well_conditioned,
+    with_singular_values,
 )
 from cases import FLAVOUR_IDS, FLAVOURS, KERNEL_DTYPES, TABLE, dtype_id, shape_id, shapes
 
@@ -37,35 +40,12 @@ COUNT = 40          # matrices per input stack (more than one block, and a parti
 REFERENCES = 8      # of which this many get an mpmath reference
 
 
-def _compiled():
-    try:
-        from fastsvd._isa import compiled
-    except ImportError:     # the module's name before the ISA table
-        from fastsvd._dispatch import gufuncs as compiled
-    return compiled
-
-
 def svd_with_kernel(a, kernel, compute_uv=True, full_matrices=False):
-    return _compiled().svd_with_kernel(a, kernel, compute_uv=compute_uv,
-                                       full_matrices=full_matrices)
+    return compiled.svd_with_kernel(a, kernel, compute_uv=compute_uv,
+                                    full_matrices=full_matrices)
 
 
 # ---------------------------------------------------------------- the inputs
-
-def _well_conditioned(rng, m, n):
-    """An M×N matrix with κ < 10, and its κ."""
-    while True:
-        b = rng.standard_normal((m, n))
-        kappa = np.linalg.cond(b)
-        if kappa < 10:
-            return b, kappa
-
-
-def _with_singular_values(rng, m, n, sigma):
-    u = np.linalg.qr(rng.standard_normal((m, m)))[0][:, :n]
-    v = np.linalg.qr(rng.standard_normal((n, n)))[0]
-    return (u * sigma) @ v.T
-
 
 def _inputs(family, m, n, dtype):
     """(stack, κ(B) per matrix or None): COUNT float64 matrices of a family, rounded
@@ -83,13 +63,13 @@ def _inputs(family, m, n, dtype):
         a[2::3, :, 0] = 0                                                      # zero column
     elif family == "graded":
         # A = B·D, κ(B) < 10, D a permutation of logspace(0, -12, N): Jacobi's relative accuracy.
-        pairs = [_well_conditioned(rng, m, n) for _ in range(COUNT)]
+        pairs = [well_conditioned(rng, m, n) for _ in range(COUNT)]
         d = np.stack([rng.permutation(np.logspace(0, -12, n)) for _ in range(COUNT)])
         a = np.stack([b for b, _ in pairs]) * d[:, None, :]
         kappa = np.array([k for _, k in pairs])
     elif family == "small-sigma":
         ratios = np.logspace(-1 if f32 else -3, -6 if f32 else -15, COUNT)
-        a = np.stack([_with_singular_values(rng, m, n, np.geomspace(1, r, n)) for r in ratios])
+        a = np.stack([with_singular_values(rng, m, n, np.geomspace(1, r, n)) for r in ratios])
     elif family == "zero":
         a = np.zeros_like(g)
     elif family == "tiny":
