@@ -3,6 +3,9 @@ rotation, its stopping test, and the sweeps over `lanes` matrices at once."""
 from fastsvd._kernel_scalar cimport (real, WIDE_BLOCK_LANES, r_abs, r_eps, r_sqrt, r_tiny,
                                      r_square_guard)
 from fastsvd._kernel_lanes cimport pair_products, rotate_pair
+from fastsvd._kernel_simd cimport (vreal, vdouble, vfloat, vdouble1, vfloat1, vector_lanes,
+                                   v_set1, v_load, v_store, v_add, v_sub, v_mul, v_fmadd, v_abs,
+                                   v_max, v_less, v_less_equal, v_select, v_sqrt, v_rsqrt)
 
 cdef enum:
     # Jacobi sweeps never exceed this, so no input can make a call run unbounded.
@@ -11,7 +14,7 @@ cdef enum:
 
 cdef inline bint rotation_needed(real alpha, real beta, real gamma, real tol) noexcept nogil:
     """Whether columns x, y with ‖x‖² = α, ‖y‖² = β, xᵀy = γ need a rotation
-    (the test of jacobi_rotation, which see)."""
+    (the test of jacobi_rotation_vector, which see)."""
     cdef real negligible = r_sqrt(r_tiny(<real>0))
     cdef real guard = r_square_guard(<real>0)
     cdef real scaled_gamma = gamma * guard
@@ -20,19 +23,49 @@ cdef inline bint rotation_needed(real alpha, real beta, real gamma, real tol) no
                 | (scaled_gamma * scaled_gamma <= ((scaled_tol * scaled_tol) * alpha) * beta))
 
 
-cdef inline real jacobi_rotation(real alpha, real beta, real gamma, real tol,
-                                 real* c, real* s) noexcept nogil:
+cdef inline void rotation_needed_vector(const vreal* alpha, const vreal* beta,
+                                        const vreal* gamma, double tol,
+                                        vreal* needed) noexcept nogil:
+    """rotation_needed for a vector of lanes, as an indicator: the same
+    operations in the same order, so that it decides as rotation_needed does."""
+    cdef vreal guard, negligible, scaled_gamma, scaled_tol, x, y, small
+    if vreal is vdouble or vreal is vdouble1:
+        v_set1(&guard, r_square_guard(<double>0))
+        v_set1(&negligible, r_sqrt(r_tiny(<double>0)))
+        v_set1(&scaled_tol, <double>tol * r_square_guard(<double>0))
+    else:
+        v_set1(&guard, r_square_guard(<float>0))
+        v_set1(&negligible, r_sqrt(r_tiny(<float>0)))
+        v_set1(&scaled_tol, <float>tol * r_square_guard(<float>0))
+    v_mul(&scaled_gamma, gamma, &guard)
+    v_mul(&x, &scaled_gamma, &scaled_gamma)
+    v_mul(&y, &scaled_tol, &scaled_tol)
+    v_mul(&y, &y, alpha)
+    v_mul(&y, &y, beta)
+    v_less_equal(&small, &x, &y)
+    v_less(&x, alpha, &negligible)
+    v_max(&small, &small, &x)
+    v_less(&x, beta, &negligible)
+    v_max(&small, &small, &x)
+    v_set1(&x, 1)
+    v_sub(needed, &x, &small)
+
+
+cdef inline void jacobi_rotation_vector(const vreal* alpha, const vreal* beta,
+                                        const vreal* gamma, double tol, vreal* c, vreal* s,
+                                        vreal* needed) noexcept nogil:
     """The rotation [[c, s], [−s, c]] that makes columns x, y with ‖x‖² = α,
-    ‖y‖² = β, xᵀy = γ orthogonal: tan θ = t, the smaller root of
-    t² + 2ζt − 1 = 0, ζ = (β − α)/2γ.  Returns s, 0 where no rotation is needed.
+    ‖y‖² = β, xᵀy = γ orthogonal, for a vector of lanes: tan θ = t, the
+    smaller root of t² + 2ζt − 1 = 0, ζ = (β − α)/2γ.  needed: the indicator
+    of the lanes that rotate; the others get c = 1, s = 0 exactly.
 
     None is needed when γ² ≤ tol²·αβ (LAPACK gesvj's test, with tol = √M·ε,
     which gives small singular values to high relative accuracy), nor for a
     column with a squared norm below √(smallest normal): with the input scaled
     to max |aᵢⱼ| ∈ [1, 2) such a column lies far below ε‖A‖ (refine_small_columns
     finishes it).  With d = β − α, r = √(d² + 4γ²) and w = |d| + r:
-    t = 2γ·sign(d)/w, c = w/√(2rw), s = 2γ·sign(d)/√(2rw), which takes two
-    square roots and one division (the slow instructions) and never cancels.
+    t = 2γ·sign(d)/w, c = w/√(2rw), s = 2γ·sign(d)/√(2rw), which never
+    cancels; 1/√(2rw) comes from v_rsqrt (without the divider on AVX-512).
 
     Every sweep starts from entries below 2 in magnitude
     (scale_lanes_zeroing_nonfinite, and refine_small_columns per level), so
@@ -43,17 +76,75 @@ cdef inline real jacobi_rotation(real alpha, real beta, real gamma, real tol,
     rotation is made.  K, a constant power of two, scales exactly and costs
     one multiplication.
     """
-    cdef real guard = r_square_guard(<real>0)
-    cdef real d, g, r, w, q
-    cdef bint skip = not rotation_needed(alpha, beta, gamma, tol)
-    d = 1 if skip else (beta - alpha) * guard     # skip: c = 1, s = 0 exactly
-    g = 0 if skip else gamma * guard
-    r = r_sqrt(d * d + <real>4 * g * g)
-    w = r_abs(d) + r
-    q = <real>1 / r_sqrt(<real>2 * r * w)
-    c[0] = w * q
-    s[0] = <real>2 * g * q if d >= 0 else <real>-2 * g * q
-    return s[0]
+    cdef vreal one, zero, guard, d, g, r, w, q, x, y
+    if vreal is vdouble or vreal is vdouble1:
+        v_set1(&guard, r_square_guard(<double>0))
+    else:
+        v_set1(&guard, r_square_guard(<float>0))
+    v_set1(&one, 1)
+    v_set1(&zero, 0)
+    rotation_needed_vector(alpha, beta, gamma, tol, needed)
+    # Lanes that do not rotate compute from d = 1, g = 0: no 0/0 anywhere.
+    v_sub(&d, beta, alpha)
+    v_mul(&d, &d, &guard)
+    v_select(&d, needed, &d, &one)
+    v_mul(&g, gamma, &guard)
+    v_select(&g, needed, &g, &zero)
+    v_add(&x, &g, &g)
+    v_mul(&x, &x, &x)
+    v_fmadd(&x, &d, &d, &x)
+    v_sqrt(&r, &x)
+    v_abs(&w, &d)
+    v_add(&w, &w, &r)
+    v_mul(&x, &r, &w)
+    v_add(&x, &x, &x)
+    v_rsqrt(&q, &x)
+    v_mul(c, &w, &q)
+    v_add(&x, &g, &g)
+    v_mul(&x, &x, &q)
+    v_sub(&y, &zero, &x)
+    v_less(&w, &d, &zero)
+    v_select(s, &w, &y, &x)
+    v_select(c, needed, c, &one)
+    v_select(s, needed, s, &zero)
+
+
+cdef inline void jacobi_rotations_of_vectors(real* alpha, real* beta, real* gamma, real tol,
+                                             real* c, real* s, Py_ssize_t lanes,
+                                             vreal* vector_type) noexcept nogil:
+    cdef Py_ssize_t width = vector_lanes(vector_type)
+    cdef Py_ssize_t vectors = (lanes + width - 1) // width, k, l
+    cdef vreal va, vb, vg, vc, vs, needed
+    for l in range(lanes, vectors * width):
+        alpha[l] = 0
+        beta[l] = 0
+        gamma[l] = 0
+    for k in range(vectors):
+        l = k * width
+        v_load(&va, alpha + l)
+        v_load(&vb, beta + l)
+        v_load(&vg, gamma + l)
+        jacobi_rotation_vector(&va, &vb, &vg, tol, &vc, &vs, &needed)
+        v_store(c + l, &vc)
+        v_store(s + l, &vs)
+
+
+cdef inline void jacobi_rotations(real* alpha, real* beta, real* gamma, real tol, real* c,
+                                  real* s, Py_ssize_t lanes) noexcept nogil:
+    """c, s of jacobi_rotation_vector for each of `lanes` lanes, from arrays of
+    WIDE_BLOCK_LANES (a multiple of every vector width) whose entries past
+    `lanes`, up to a whole vector, this zeroes (they rotate nothing)."""
+    # A lone matrix with the latency of scalar code (and the same bits).
+    if real is double:
+        if lanes == 1:
+            jacobi_rotations_of_vectors(alpha, beta, gamma, tol, c, s, lanes, <vdouble1*>NULL)
+        else:
+            jacobi_rotations_of_vectors(alpha, beta, gamma, tol, c, s, lanes, <vdouble*>NULL)
+    else:
+        if lanes == 1:
+            jacobi_rotations_of_vectors(alpha, beta, gamma, tol, c, s, lanes, <vfloat1*>NULL)
+        else:
+            jacobi_rotations_of_vectors(alpha, beta, gamma, tol, c, s, lanes, <vfloat*>NULL)
 
 
 cdef inline bint any_pair_needs_rotation(const real* a, Py_ssize_t m, Py_ssize_t n, real tol,
@@ -89,7 +180,7 @@ cdef inline real worth_checking(real value_type) noexcept nogil:
 cdef inline void jacobi_sweeps(real* a, Py_ssize_t m, Py_ssize_t n, real* v, Py_ssize_t vlen,
                                bint want_uv, Py_ssize_t lanes, Py_ssize_t stride) noexcept nogil:
     """One-sided (Hestenes) Jacobi on scaled M×N matrices, M ≥ N: rotate column
-    pairs until no pair of any lane needs it (jacobi_rotation), at most
+    pairs until no pair of any lane needs it (jacobi_rotation_vector), at most
     MAX_SWEEPS sweeps; converged lanes get identity rotations meanwhile.  The
     columns of v (of length vlen) are rotated alongside."""
     cdef real tol = r_sqrt(<real>m) * r_eps(<real>0)
@@ -103,9 +194,6 @@ cdef inline void jacobi_sweeps(real* a, Py_ssize_t m, Py_ssize_t n, real* v, Py_
     cdef real* ai
     cdef real* aj
     cdef Py_ssize_t _sweep, i, j, l
-    # (Set by jacobi_rotation before any use; GCC cannot see that for one lane.)
-    cosine[0] = 1
-    sine[0] = 0
     for _sweep in range(MAX_SWEEPS):
         if large_rotations == 0 and not any_pair_needs_rotation(a, m, n, tol, lanes, stride):
             break
@@ -116,8 +204,7 @@ cdef inline void jacobi_sweeps(real* a, Py_ssize_t m, Py_ssize_t n, real* v, Py_
             for j in range(i + 1, n):
                 aj = a + j * m * stride
                 pair_products(ai, aj, m, alpha, beta, gamma, lanes, stride)
-                for l in range(lanes):
-                    jacobi_rotation(alpha[l], beta[l], gamma[l], tol, &cosine[l], &sine[l])
+                jacobi_rotations(alpha, beta, gamma, tol, cosine, sine, lanes)
                 for l in range(lanes):
                     rotations += sine[l] != 0
                     large_rotations += r_abs(sine[l]) >= small_sine

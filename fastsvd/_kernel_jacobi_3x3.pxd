@@ -1,100 +1,187 @@
 """The 3×3 Jacobi kernel: the generic kernel's rotations with each lane's
 matrix held in registers for a whole sweep, and its finish (σ, U, sorting)."""
-from fastsvd._kernel_scalar cimport (real, r_abs, r_eps, r_max, r_sqrt, r_tiny,
+from fastsvd._kernel_scalar cimport (real, BLOCK_LANES, r_abs, r_eps, r_max, r_sqrt, r_tiny,
                                      unit_normal_to, power_of_two_scale)
-from fastsvd._kernel_jacobi cimport MAX_SWEEPS, jacobi_rotation, rotation_needed
+from fastsvd._kernel_simd cimport (vreal, vdouble, vfloat, vdouble1, vfloat1, vector_lanes,
+                                   v_set1, v_load, v_store, v_sub, v_mul, v_fmadd, v_max, v_any)
+from fastsvd._kernel_jacobi cimport MAX_SWEEPS, jacobi_rotation_vector, rotation_needed_vector
 
 cdef enum:
     # The 3×3 sweeps test for convergence before this sweep and later ones
     # (counted from 0; see jacobi_sweeps_3x3).
     FIRST_CONVERGENCE_CHECK_3X3 = 2
-    # Lanes per step of that check: one AVX-512 vector of float32, two of float64.
-    CHECK_LANES = 16
+    # Vectors of lanes swept together, step by step, so that their chains of
+    # dependent square roots and products overlap in the instruction stream.
+    GROUPS_3X3 = 2
 
 
-cdef inline int rotate_in_registers_3(real* x, real* y, real* vx, real* vy, bint want_uv,
-                                      real tol) noexcept nogil:
-    """One Jacobi rotation of the 3-vectors x, y (and vx, vy); 1 if it rotated."""
-    cdef real c = 1, s = 0, xi, yi     # (c, s set by jacobi_rotation)
-    cdef real t = jacobi_rotation(x[0] * x[0] + x[1] * x[1] + x[2] * x[2],
-                                  y[0] * y[0] + y[1] * y[1] + y[2] * y[2],
-                                  x[0] * y[0] + x[1] * y[1] + x[2] * y[2], tol, &c, &s)
+cdef inline void pair_products_3(const vreal* x, const vreal* y, vreal* alpha, vreal* beta,
+                                 vreal* gamma) noexcept nogil:
+    """α = ‖x‖², β = ‖y‖², γ = xᵀy of two 3-vectors, lane by lane."""
+    v_mul(alpha, &x[0], &x[0])
+    v_fmadd(alpha, &x[1], &x[1], alpha)
+    v_fmadd(alpha, &x[2], &x[2], alpha)
+    v_mul(beta, &y[0], &y[0])
+    v_fmadd(beta, &y[1], &y[1], beta)
+    v_fmadd(beta, &y[2], &y[2], beta)
+    v_mul(gamma, &x[0], &y[0])
+    v_fmadd(gamma, &x[1], &y[1], gamma)
+    v_fmadd(gamma, &x[2], &y[2], gamma)
+
+
+cdef inline void rotate_3(vreal* x, vreal* y, const vreal* c, const vreal* s) noexcept nogil:
+    """[x y] ← [x y]·[[c, s], [−s, c]] for two 3-vectors, lane by lane."""
+    cdef vreal minus_s, p, xk
     cdef Py_ssize_t k
+    v_set1(&p, 0)
+    v_sub(&minus_s, &p, s)
     for k in range(3):
-        xi = x[k]
-        yi = y[k]
-        x[k] = c * xi - s * yi
-        y[k] = s * xi + c * yi
+        xk = x[k]
+        v_mul(&p, &minus_s, &y[k])
+        v_fmadd(&x[k], c, &xk, &p)
+        v_mul(&p, c, &y[k])
+        v_fmadd(&y[k], s, &xk, &p)
+
+
+cdef inline void rotate_groups_3(vreal* cols, vreal* vcols, Py_ssize_t x, Py_ssize_t y,
+                                 bint want_uv, double tol, vreal* rotated) noexcept nogil:
+    """The Jacobi rotation of columns x, y (entries x…x+2, y…y+2 of each 9) of
+    GROUPS_3X3 vectors of 3×3 lanes, v's along, one step for every group at a
+    time; rotated gains the lanes that rotated."""
+    cdef vreal alpha[GROUPS_3X3]
+    cdef vreal beta[GROUPS_3X3]
+    cdef vreal gamma[GROUPS_3X3]
+    cdef vreal c[GROUPS_3X3]
+    cdef vreal s[GROUPS_3X3]
+    cdef vreal needed[GROUPS_3X3]
+    cdef Py_ssize_t g
+    for g in range(GROUPS_3X3):
+        pair_products_3(cols + 9 * g + x, cols + 9 * g + y, &alpha[g], &beta[g], &gamma[g])
+    for g in range(GROUPS_3X3):
+        jacobi_rotation_vector(&alpha[g], &beta[g], &gamma[g], tol, &c[g], &s[g], &needed[g])
+        v_max(rotated, rotated, &needed[g])
+    for g in range(GROUPS_3X3):
+        rotate_3(cols + 9 * g + x, cols + 9 * g + y, &c[g], &s[g])
         if want_uv:
-            xi = vx[k]
-            yi = vy[k]
-            vx[k] = c * xi - s * yi
-            vy[k] = s * xi + c * yi
-    return t != 0
+            rotate_3(vcols + 9 * g + x, vcols + 9 * g + y, &c[g], &s[g])
 
 
-cdef inline int pair_needs_rotation_3(const real* x, const real* y, real tol) noexcept nogil:
-    return rotation_needed(x[0] * x[0] + x[1] * x[1] + x[2] * x[2],
-                           y[0] * y[0] + y[1] * y[1] + y[2] * y[2],
-                           x[0] * y[0] + x[1] * y[1] + x[2] * y[2], tol)
+cdef inline void sweep_groups_3x3(real* a, real* v, bint want_uv, double tol,
+                                  Py_ssize_t stride, vreal* rotated) noexcept nogil:
+    """One sweep of the GROUPS_3X3 vectors of lanes from a (and v), in registers."""
+    cdef vreal cols[9 * GROUPS_3X3]
+    cdef vreal vcols[9 * GROUPS_3X3]
+    cdef Py_ssize_t width = vector_lanes(rotated), g, i
+    for g in range(GROUPS_3X3):
+        for i in range(9):
+            v_load(&cols[9 * g + i], a + i * stride + g * width)
+            if want_uv:
+                v_load(&vcols[9 * g + i], v + i * stride + g * width)
+    rotate_groups_3(cols, vcols, 0, 3, want_uv, tol, rotated)
+    rotate_groups_3(cols, vcols, 0, 6, want_uv, tol, rotated)
+    rotate_groups_3(cols, vcols, 3, 6, want_uv, tol, rotated)
+    for g in range(GROUPS_3X3):
+        for i in range(9):
+            v_store(a + i * stride + g * width, &cols[9 * g + i])
+            if want_uv:
+                v_store(v + i * stride + g * width, &vcols[9 * g + i])
 
 
-cdef inline bint any_lane_needs_rotation_3x3(const real* a, real tol, Py_ssize_t lanes,
-                                             Py_ssize_t stride) noexcept nogil:
-    """Whether a sweep would rotate any column pair of any 3×3 lane, a group of
-    CHECK_LANES lanes at a time: unconverged blocks, most of those checked,
-    stop at their first group."""
-    cdef real col[9]
-    cdef int needed
-    cdef Py_ssize_t first = 0, i, l
-    while first < lanes:
-        needed = 0
-        for l in range(first, min(first + CHECK_LANES, lanes)):
-            for i in range(9):
-                col[i] = a[i * stride + l]
-            needed += (pair_needs_rotation_3(col, col + 3, tol)
-                       + pair_needs_rotation_3(col, col + 6, tol)
-                       + pair_needs_rotation_3(col + 3, col + 6, tol))
-        if needed:
+cdef inline bint any_lane_needs_rotation_3x3(const real* a, double tol, Py_ssize_t lanes,
+                                             Py_ssize_t stride, vreal* vector_type) noexcept nogil:
+    """Whether a sweep would rotate any column pair of any 3×3 lane (lanes: a
+    whole number of vectors), a vector at a time: unconverged blocks, most of
+    those checked, stop at their first."""
+    cdef vreal cols[9]
+    cdef vreal alpha, beta, gamma, needed
+    cdef Py_ssize_t width = vector_lanes(vector_type), first, i, k
+    for k in range(lanes // width):
+        first = k * width
+        for i in range(9):
+            v_load(&cols[i], a + i * stride + first)
+        pair_products_3(cols, cols + 3, &alpha, &beta, &gamma)
+        rotation_needed_vector(&alpha, &beta, &gamma, tol, &needed)
+        if v_any(&needed):
             return True
-        first += CHECK_LANES
+        pair_products_3(cols, cols + 6, &alpha, &beta, &gamma)
+        rotation_needed_vector(&alpha, &beta, &gamma, tol, &needed)
+        if v_any(&needed):
+            return True
+        pair_products_3(cols + 3, cols + 6, &alpha, &beta, &gamma)
+        rotation_needed_vector(&alpha, &beta, &gamma, tol, &needed)
+        if v_any(&needed):
+            return True
     return False
+
+
+cdef inline void sweeps_of_vectors_3x3(real* a, real* v, bint want_uv, Py_ssize_t lanes,
+                                       Py_ssize_t stride, vreal* vector_type) noexcept nogil:
+    """jacobi_sweeps_3x3 on `lanes`, a whole number of groups of vectors."""
+    cdef double tol = r_sqrt(<real>3) * r_eps(<real>0)
+    cdef Py_ssize_t span = GROUPS_3X3 * vector_lanes(vector_type), sweep, k
+    cdef vreal rotated
+    for sweep in range(MAX_SWEEPS):
+        # A pass without square roots tells convergence: it spares the last
+        # sweep, whose rotations would all be 1.  Not after the first sweep:
+        # blocks of random matrices take four (a third of the matrices need
+        # the fourth), and one that converges in one ends on a sweep without
+        # rotations.
+        if sweep >= FIRST_CONVERGENCE_CHECK_3X3 and not any_lane_needs_rotation_3x3(
+                a, tol, lanes, stride, vector_type):
+            break
+        v_set1(&rotated, 0)
+        for k in range(lanes // span):
+            sweep_groups_3x3(a + k * span, v + k * span, want_uv, tol, stride, &rotated)
+        if not v_any(&rotated):
+            break
+
+
+cdef inline void jacobi_sweeps_3x3_in(real* a, real* v, bint want_uv, Py_ssize_t lanes,
+                                      Py_ssize_t stride, vreal* vector_type) noexcept nogil:
+    cdef Py_ssize_t span = GROUPS_3X3 * vector_lanes(vector_type)
+    cdef Py_ssize_t padded = (lanes + span - 1) // span * span, i, l
+    cdef real own_a[9 * BLOCK_LANES]
+    cdef real own_v[9 * BLOCK_LANES]
+    if padded <= stride:
+        # A block: the lanes past `lanes` become zero matrices, which rotate nothing.
+        for i in range(9):
+            for l in range(lanes, padded):
+                a[i * stride + l] = 0
+                v[i * stride + l] = 0
+        sweeps_of_vectors_3x3(a, v, want_uv, padded, stride, vector_type)
+        return
+    # A lone matrix (stride 1): one-lane vectors, which give the bits of any
+    # block, in a block of GROUPS_3X3 lanes of its own.
+    for i in range(9 * span):
+        own_a[i] = 0
+        own_v[i] = 0
+    for i in range(9):
+        for l in range(lanes):
+            own_a[i * span + l] = a[i * stride + l]
+            own_v[i * span + l] = v[i * stride + l] if want_uv else 0
+    sweeps_of_vectors_3x3(own_a, own_v, want_uv, span, span, vector_type)
+    for i in range(9):
+        for l in range(lanes):
+            a[i * stride + l] = own_a[i * span + l]
+            if want_uv:
+                v[i * stride + l] = own_v[i * span + l]
 
 
 cdef inline void jacobi_sweeps_3x3(real* a, real* v, bint want_uv, Py_ssize_t lanes,
                                    Py_ssize_t stride) noexcept nogil:
-    """jacobi_sweeps for 3×3: a whole sweep per lane in registers, one pass over memory."""
-    cdef real tol = r_sqrt(<real>3) * r_eps(<real>0)
-    cdef real col[9]
-    cdef real vcol[9]
-    cdef int rotations
-    cdef Py_ssize_t sweep, i, l
-    for sweep in range(MAX_SWEEPS):
-        # A pass without square roots or divisions tells convergence: it spares
-        # the last sweep, whose rotations would all be 1.  Not after the first
-        # sweep: blocks of random matrices take four (a third of the matrices
-        # need the fourth), and one that converges in one ends on a sweep
-        # without rotations.  (jacobi_sweeps decides by the sizes of the last
-        # sweep's rotations instead; counting them here kept GCC from
-        # vectorising this loop, 3× slower.)
-        if sweep >= FIRST_CONVERGENCE_CHECK_3X3 and not any_lane_needs_rotation_3x3(
-                a, tol, lanes, stride):
-            break
-        rotations = 0
-        for l in range(lanes):
-            for i in range(9):
-                col[i] = a[i * stride + l]
-                vcol[i] = v[i * stride + l] if want_uv else 0
-            rotations += (rotate_in_registers_3(col, col + 3, vcol, vcol + 3, want_uv, tol)
-                          + rotate_in_registers_3(col, col + 6, vcol, vcol + 6, want_uv, tol)
-                          + rotate_in_registers_3(col + 3, col + 6, vcol + 3, vcol + 6,
-                                                  want_uv, tol))
-            for i in range(9):
-                a[i * stride + l] = col[i]
-                if want_uv:
-                    v[i * stride + l] = vcol[i]
-        if rotations == 0:
-            break
+    """jacobi_sweeps for 3×3, with explicit vectors: a whole sweep of each
+    group of vectors in registers, one pass over memory; a lone matrix
+    (stride 1) with one-lane vectors."""
+    if real is double:
+        if stride == 1:
+            jacobi_sweeps_3x3_in(a, v, want_uv, lanes, stride, <vdouble1*>NULL)
+        else:
+            jacobi_sweeps_3x3_in(a, v, want_uv, lanes, stride, <vdouble*>NULL)
+    else:
+        if stride == 1:
+            jacobi_sweeps_3x3_in(a, v, want_uv, lanes, stride, <vfloat1*>NULL)
+        else:
+            jacobi_sweeps_3x3_in(a, v, want_uv, lanes, stride, <vfloat*>NULL)
 
 
 cdef inline void order_pair_3(real* sigma, real* col, real* vcol, Py_ssize_t i,

@@ -222,7 +222,8 @@ def test_a_specialised_kernel_refuses_another_shape(kernel, shape):
 def test_the_closed_forms_twin_is_another_computation(shape, kernel, dtype):
     """The hook really runs the kernel it is told to: the closed form and the Jacobi
     round differently on some Gaussian matrices (else the twins prove nothing).
-    (The 3×3 path does the generic kernel's rotations in registers: the same bits.)"""
+    (The 3×3 kernel is not among them: in the baseline build, without FMA, it
+    rounds as the generic kernel does.)"""
     a, _ = _inputs("gaussian", *shape, dtype)
     closed = svd_with_kernel(a, kernel, compute_uv=False)
     generic = svd_with_kernel(a, GENERIC, compute_uv=False)
