@@ -147,7 +147,8 @@ cdef inline void jacobi_sweeps_3x3_in(real* a, real* v, bint want_uv, Py_ssize_t
         for i in range(9):
             for l in range(lanes, padded):
                 a[i * stride + l] = 0
-                v[i * stride + l] = 0
+                if want_uv:
+                    v[i * stride + l] = 0
         sweeps_of_vectors_3x3(a, v, want_uv, padded, stride, vector_type)
         return
     # A lone matrix (stride 1): one-lane vectors, which give the bits of any
