@@ -8,6 +8,7 @@ in place by swapping strides: Aᵀ = U'SV'ᵀ gives A = V'SU'ᵀ, so U' lands in
 and V' in U without any copy.
 """
 from numpy cimport npy_intp
+from libc.stdint cimport int32_t
 from libc.stdlib cimport malloc, free
 
 from fastsvd.kernels cimport (real, svd_lanes, svd_wide_block, block_lanes, KernelId,
@@ -25,6 +26,20 @@ cdef extern from *:
     """
     void fastsvd_prefetch_read(const void* p) nogil
     void fastsvd_prefetch_write(const void* p) nogil
+
+
+cdef extern from "_simd.h" nogil:
+    void fastsvd_indexed_copy(double* dst, const double* src, const int32_t* index,
+                              Py_ssize_t count)
+    void fastsvd_indexed_copyf(float* dst, const float* src, const int32_t* index,
+                               Py_ssize_t count)
+
+
+cdef enum:
+    # Operands of at most this many entries a matrix move between a contiguous
+    # stack and a full block by tables of indices, with hardware gathers: for
+    # small matrices, moving them costs as much as decomposing them.
+    MAX_INDEXED_ENTRIES = 16
 
 
 cdef enum Mode:
@@ -144,6 +159,75 @@ cdef inline void scatter_columns(const real* src, Py_ssize_t length, Py_ssize_t 
                 (<real*>(entry + l * outer))[0] = src[(j * length + i) * block + l]
 
 
+cdef struct IndexTables:
+    # For full blocks, per operand; NULL where the stack is not contiguous.
+    # a: entry r of the block (SoA) ← element a[r] of the block's input;
+    # u, s, v: element q of the block's output ← entry u[q] (s[q], v[q]) of the block.
+    int32_t* a
+    int32_t* u
+    int32_t* s
+    int32_t* v
+
+
+cdef inline void indexed_copy(real* dst, const real* src, const int32_t* index,
+                              Py_ssize_t count) noexcept nogil:
+    """dst[k] = src[index[k]] for k < count."""
+    if real is double:
+        fastsvd_indexed_copy(dst, src, index, count)
+    else:
+        fastsvd_indexed_copyf(dst, src, index, count)
+
+
+cdef inline bint contiguous_offsets(Py_ssize_t length, Py_ssize_t count, npy_intp elem_step,
+                                    npy_intp vector_step, npy_intp outer, Py_ssize_t itemsize,
+                                    int32_t* offset) noexcept nogil:
+    """Whether `count` vectors of `length` (at i·elem_step + j·vector_step
+    bytes) fill each matrix's E = length·count elements exactly, matrix after
+    matrix (outer = E·itemsize); offset[j·length + i] = the element's index."""
+    cdef unsigned char seen[MAX_INDEXED_ENTRIES]
+    cdef Py_ssize_t entries = length * count, i, j
+    cdef npy_intp at
+    if entries > MAX_INDEXED_ENTRIES or outer != entries * itemsize:
+        return False
+    for i in range(entries):
+        seen[i] = 0
+    for j in range(count):
+        for i in range(length):
+            at = i * elem_step + j * vector_step
+            if at < 0 or at % itemsize or at >= entries * itemsize or seen[at // itemsize]:
+                return False
+            seen[at // itemsize] = 1
+            offset[j * length + i] = <int32_t>(at // itemsize)
+    return True
+
+
+cdef inline int32_t* scatter_table(Py_ssize_t length, Py_ssize_t count, npy_intp elem_step,
+                                   npy_intp vector_step, npy_intp outer, Py_ssize_t itemsize,
+                                   Py_ssize_t block, int32_t* table) noexcept nogil:
+    """The table of IndexTables.u (s, v) in `table`, or NULL."""
+    cdef int32_t offset[MAX_INDEXED_ENTRIES]
+    cdef Py_ssize_t entries = length * count, e, l
+    if not contiguous_offsets(length, count, elem_step, vector_step, outer, itemsize, offset):
+        return NULL
+    for e in range(entries):
+        for l in range(block):
+            table[l * entries + offset[e]] = <int32_t>(e * block + l)
+    return table
+
+
+cdef inline int32_t* gather_table(const Operands* op, Py_ssize_t itemsize, Py_ssize_t block,
+                                  int32_t* table) noexcept nogil:
+    """The table of IndexTables.a in `table`, or NULL."""
+    cdef int32_t offset[MAX_INDEXED_ENTRIES]
+    cdef Py_ssize_t entries = op.m * op.n, e, l
+    if not contiguous_offsets(op.m, op.n, op.a_row, op.a_col, op.a_outer, itemsize, offset):
+        return NULL
+    for e in range(entries):
+        for l in range(block):
+            table[e * block + l] = <int32_t>(l * entries + offset[e])
+    return table
+
+
 cdef inline void fill_strided(char* dst, Py_ssize_t length, Py_ssize_t count,
                               npy_intp elem_step, npy_intp vector_step,
                               real value) noexcept nogil:
@@ -163,8 +247,8 @@ cdef inline void fill_empty_matrices(const Operands* op, real value_type) noexce
         fill_strided(op.u + k * op.u_outer, op.ucols, 1, op.u_elem + op.u_vector, 0, <real>1)
 
 
-cdef inline bint run_block(KernelId kernel, const Operands* op, real* buffer,
-                           Py_ssize_t block, npy_intp start) noexcept nogil:
+cdef inline bint run_block(KernelId kernel, const Operands* op, const IndexTables* tables,
+                           real* buffer, Py_ssize_t block, npy_intp start) noexcept nogil:
     """Decompose the matrices start … start + block − 1 (fewer in the last
     block) in `buffer`; returns whether they were all finite."""
     cdef Py_ssize_t m = op.m, n = op.n, ucols = op.ucols
@@ -174,7 +258,12 @@ cdef inline bint run_block(KernelId kernel, const Operands* op, real* buffer,
     cdef real* v = u + m * ucols * block
     cdef real* s = v + n * n * block
     cdef bint finite
-    gather(op.a + start * op.a_outer, op.a_outer, op.a_row, op.a_col, m, n, lanes, a, block)
+    cdef bint full = lanes == block
+    if full and tables.a != NULL:
+        indexed_copy(a, <const real*>(op.a + start * op.a_outer), tables.a, m * n * block)
+    else:
+        gather(op.a + start * op.a_outer, op.a_outer, op.a_row, op.a_col, m, n, lanes, a,
+               block)
     # Full blocks with a constant lane count (fully vectorised); the last,
     # partial block with as many lanes as it has matrices; a single matrix
     # contiguous, through straight scalar code.
@@ -192,10 +281,21 @@ cdef inline bint run_block(KernelId kernel, const Operands* op, real* buffer,
                            BLOCK_LANES)
     else:
         finite = svd_lanes(kernel, a, m, n, u, s, v, ucols, op.want_uv, lanes, BLOCK_LANES)
-    scatter_columns(s, n, 1, lanes, block, op.s + start * op.s_outer, op.s_outer, op.s_step, 0)
-    if op.want_uv:
+    if full and tables.s != NULL:
+        indexed_copy(<real*>(op.s + start * op.s_outer), s, tables.s, n * block)
+    else:
+        scatter_columns(s, n, 1, lanes, block, op.s + start * op.s_outer, op.s_outer,
+                        op.s_step, 0)
+    if not op.want_uv:
+        return finite
+    if full and tables.u != NULL:
+        indexed_copy(<real*>(op.u + start * op.u_outer), u, tables.u, m * ucols * block)
+    else:
         scatter_columns(u, m, ucols, lanes, block, op.u + start * op.u_outer, op.u_outer,
                         op.u_elem, op.u_vector)
+    if full and tables.v != NULL:
+        indexed_copy(<real*>(op.v + start * op.v_outer), v, tables.v, n * n * block)
+    else:
         scatter_columns(v, n, n, lanes, block, op.v + start * op.v_outer, op.v_outer,
                         op.v_elem, op.v_vector)
     return finite
@@ -214,6 +314,8 @@ cdef inline bint decompose_blocks(KernelId kernel, const Operands* op,
     cdef real* buffer
     cdef npy_intp start
     cdef bint all_finite = True
+    cdef IndexTables tables
+    cdef int32_t* table_space = NULL
     if op.count == 0:
         return True
     buffer = <real*>malloc((m * n + m * op.ucols + n * n + n) * block * sizeof(real))
@@ -222,14 +324,29 @@ cdef inline bint decompose_blocks(KernelId kernel, const Operands* op,
         # same bits (a lone matrix takes the lanes = 1 specialisation).
         block = 1
         buffer = on_stack
+    tables.a = tables.u = tables.s = tables.v = NULL
+    if block > 1 and op.count >= block:
+        # (Without memory for them, the strided loops move the same values.)
+        table_space = <int32_t*>malloc(4 * MAX_INDEXED_ENTRIES * block * sizeof(int32_t))
+    if table_space != NULL:
+        tables.a = gather_table(op, sizeof(real), block, table_space)
+        tables.s = scatter_table(n, 1, op.s_step, 0, op.s_outer, sizeof(real), block,
+                                 table_space + MAX_INDEXED_ENTRIES * block)
+        if op.want_uv:
+            tables.u = scatter_table(m, op.ucols, op.u_elem, op.u_vector, op.u_outer,
+                                     sizeof(real), block,
+                                     table_space + 2 * MAX_INDEXED_ENTRIES * block)
+            tables.v = scatter_table(n, n, op.v_elem, op.v_vector, op.v_outer, sizeof(real),
+                                     block, table_space + 3 * MAX_INDEXED_ENTRIES * block)
     start = 0
     while start < op.count:
         # The next block's input, and its outputs for writing, are fetched
         # while this block computes, so the memory traffic overlaps arithmetic.
         if start + block < op.count:
             prefetch_block(op, start + block, min(block, op.count - start - block))
-        all_finite &= run_block(kernel, op, buffer, block, start)
+        all_finite &= run_block(kernel, op, &tables, buffer, block, start)
         start += block
+    free(table_space)
     if buffer != on_stack:
         free(buffer)
     return all_finite

@@ -231,6 +231,44 @@ static inline fastsvd_vf1 fastsvd_vf1_rsqrt(fastsvd_vf1 a) { a.x[0] = 1 / sqrtf(
 #endif
 #undef FASTSVD_PORTABLE_OPS
 
+/* dst[k] = src[index[k]] for k < count: the gather and scatter of fastsvd's
+   blocks for contiguous stacks, by a table of indices, with the hardware's
+   gathers where the build has them. */
+#include <stdint.h>
+#include <stddef.h>
+static inline void fastsvd_indexed_copy(double* dst, const double* src, const int32_t* index,
+                                        ptrdiff_t count)
+{
+    ptrdiff_t k = 0;
+#if defined(__AVX512F__)
+    for (; k + 8 <= count; k += 8)
+        _mm512_storeu_pd(dst + k, _mm512_i32gather_pd(
+            _mm256_loadu_si256((const __m256i*)(index + k)), src, 8));
+#elif defined(__AVX2__)
+    for (; k + 4 <= count; k += 4)
+        _mm256_storeu_pd(dst + k, _mm256_i32gather_pd(
+            src, _mm_loadu_si128((const __m128i*)(index + k)), 8));
+#endif
+    for (; k < count; k++)
+        dst[k] = src[index[k]];
+}
+static inline void fastsvd_indexed_copyf(float* dst, const float* src, const int32_t* index,
+                                         ptrdiff_t count)
+{
+    ptrdiff_t k = 0;
+#if defined(__AVX512F__)
+    for (; k + 16 <= count; k += 16)
+        _mm512_storeu_ps(dst + k, _mm512_i32gather_ps(
+            _mm512_loadu_si512((const void*)(index + k)), src, 4));
+#elif defined(__AVX2__)
+    for (; k + 8 <= count; k += 8)
+        _mm256_storeu_ps(dst + k, _mm256_i32gather_ps(
+            src, _mm256_loadu_si256((const __m256i*)(index + k)), 4));
+#endif
+    for (; k < count; k++)
+        dst[k] = src[index[k]];
+}
+
 #define FASTSVD_PICK(z, op) _Generic(*(z), fastsvd_vd: fastsvd_vd_##op, fastsvd_vf: fastsvd_vf_##op, \
                                      fastsvd_vd1: fastsvd_vd1_##op, fastsvd_vf1: fastsvd_vf1_##op)
 

@@ -825,6 +825,31 @@ def test_a_matrix_gets_the_same_bits_alone_as_in_any_block(shape, dtype, i):
     _assert_bit_identical(fastsvd.svd(a[i:]), [x[i:] for x in whole])
 
 
+@pytest.mark.parametrize("layout", ["fortran-outputs", "strided-input", "transposed-input"])
+@pytest.mark.parametrize("flavour", ["full", "thin", "values"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(2, 2), (3, 2), (2, 3), (3, 3), (4, 4), (4, 3), (5, 3)],
+                         ids=shape_id)
+def test_contiguous_and_strided_stacks_give_the_same_bits(shape, dtype, flavour, layout):
+    """Full blocks of a contiguous stack move by index tables (gathers), the
+    rest by strided loops: the same values either way.  100 matrices: full
+    blocks and a partial one."""
+    a = np.random.default_rng(16).standard_normal((100,) + shape).astype(dtype)
+    name = f"svd_{flavour}_m_{'ge' if shape[0] >= shape[1] else 'lt'}_n"
+    gufunc = getattr(_gufuncs, name)
+    want = _flatten(gufunc(a))
+    if layout == "strided-input":
+        spaced = np.empty((200,) + shape, dtype)
+        spaced[::2] = a
+        got = gufunc(spaced[::2])
+    elif layout == "transposed-input":
+        got = gufunc(np.ascontiguousarray(np.swapaxes(a, -1, -2)).swapaxes(-1, -2))
+    else:
+        outs = [np.empty(w.shape[::-1], dtype).T for w in want]
+        got = gufunc(a, out=tuple(outs))
+    _assert_bit_identical(got, want)
+
+
 @pytest.mark.parametrize("workers,error", [(0, ValueError), (-2, ValueError), (1.5, TypeError)])
 def test_invalid_workers_raise_for_stacks(workers, error):
     a = np.random.default_rng(15).standard_normal((10, 3, 3))
