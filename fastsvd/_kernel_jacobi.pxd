@@ -1,33 +1,23 @@
 """The generic one-sided (Hestenes) Jacobi kernel for any M×N, M ≥ N: the
 rotation, its stopping test, and the sweeps over `lanes` matrices at once."""
-from fastsvd._kernel_scalar cimport (real, WIDE_BLOCK_LANES, r_abs, r_eps, r_sqrt, r_tiny,
-                                     r_square_guard)
-from fastsvd._kernel_lanes cimport pair_products, rotate_pair
-from fastsvd._kernel_simd cimport (vreal, vdouble, vfloat, vdouble1, vfloat1, vector_lanes,
+from fastsvd._kernel_scalar cimport real, r_eps, r_sqrt, r_tiny, r_square_guard
+from fastsvd._kernel_lanes cimport zero_lanes
+from fastsvd._kernel_simd cimport (vreal, vdouble, vfloat, vdouble1, vfloat1, VD_LANES, VF_LANES,
+                                   vector_lanes,
                                    v_set1, v_load, v_store, v_add, v_sub, v_mul, v_fmadd, v_abs,
-                                   v_max, v_less, v_less_equal, v_select, v_sqrt, v_rsqrt)
+                                   v_max, v_less, v_less_equal, v_select, v_any, v_sqrt,
+                                   v_rsqrt)
 
 cdef enum:
     # Jacobi sweeps never exceed this, so no input can make a call run unbounded.
     MAX_SWEEPS = 30
 
 
-cdef inline bint rotation_needed(real alpha, real beta, real gamma, real tol) noexcept nogil:
-    """Whether columns x, y with ‖x‖² = α, ‖y‖² = β, xᵀy = γ need a rotation
-    (the test of jacobi_rotation_vector, which see)."""
-    cdef real negligible = r_sqrt(r_tiny(<real>0))
-    cdef real guard = r_square_guard(<real>0)
-    cdef real scaled_gamma = gamma * guard
-    cdef real scaled_tol = tol * guard
-    return not ((alpha < negligible) | (beta < negligible)
-                | (scaled_gamma * scaled_gamma <= ((scaled_tol * scaled_tol) * alpha) * beta))
-
-
 cdef inline void rotation_needed_vector(const vreal* alpha, const vreal* beta,
                                         const vreal* gamma, double tol,
                                         vreal* needed) noexcept nogil:
-    """rotation_needed for a vector of lanes, as an indicator: the same
-    operations in the same order, so that it decides as rotation_needed does."""
+    """Whether columns x, y with ‖x‖² = α, ‖y‖² = β, xᵀy = γ need a rotation
+    (the test of jacobi_rotation_vector, which see), as an indicator."""
     cdef vreal guard, negligible, scaled_gamma, scaled_tol, x, y, small
     if vreal is vdouble or vreal is vdouble1:
         v_set1(&guard, r_square_guard(<double>0))
@@ -109,66 +99,6 @@ cdef inline void jacobi_rotation_vector(const vreal* alpha, const vreal* beta,
     v_select(s, needed, s, &zero)
 
 
-cdef inline void jacobi_rotations_of_vectors(real* alpha, real* beta, real* gamma, real tol,
-                                             real* c, real* s, Py_ssize_t lanes,
-                                             vreal* vector_type) noexcept nogil:
-    cdef Py_ssize_t width = vector_lanes(vector_type)
-    cdef Py_ssize_t vectors = (lanes + width - 1) // width, k, l
-    cdef vreal va, vb, vg, vc, vs, needed
-    for l in range(lanes, vectors * width):
-        alpha[l] = 0
-        beta[l] = 0
-        gamma[l] = 0
-    for k in range(vectors):
-        l = k * width
-        v_load(&va, alpha + l)
-        v_load(&vb, beta + l)
-        v_load(&vg, gamma + l)
-        jacobi_rotation_vector(&va, &vb, &vg, tol, &vc, &vs, &needed)
-        v_store(c + l, &vc)
-        v_store(s + l, &vs)
-
-
-cdef inline void jacobi_rotations(real* alpha, real* beta, real* gamma, real tol, real* c,
-                                  real* s, Py_ssize_t lanes) noexcept nogil:
-    """c, s of jacobi_rotation_vector for each of `lanes` lanes, from arrays of
-    WIDE_BLOCK_LANES (a multiple of every vector width) whose entries past
-    `lanes`, up to a whole vector, this zeroes (they rotate nothing)."""
-    # A lone matrix with the latency of scalar code (and the same bits).
-    if real is double:
-        if lanes == 1:
-            jacobi_rotations_of_vectors(alpha, beta, gamma, tol, c, s, lanes, <vdouble1*>NULL)
-        else:
-            jacobi_rotations_of_vectors(alpha, beta, gamma, tol, c, s, lanes, <vdouble*>NULL)
-    else:
-        if lanes == 1:
-            jacobi_rotations_of_vectors(alpha, beta, gamma, tol, c, s, lanes, <vfloat1*>NULL)
-        else:
-            jacobi_rotations_of_vectors(alpha, beta, gamma, tol, c, s, lanes, <vfloat*>NULL)
-
-
-cdef inline bint any_pair_needs_rotation(const real* a, Py_ssize_t m, Py_ssize_t n, real tol,
-                                         Py_ssize_t lanes, Py_ssize_t stride) noexcept nogil:
-    """Whether a sweep would rotate any column pair of any lane: a pass without
-    square roots or divisions that spares the last sweep, whose rotations would
-    all be 1."""
-    cdef real alpha[WIDE_BLOCK_LANES]
-    cdef real beta[WIDE_BLOCK_LANES]
-    cdef real gamma[WIDE_BLOCK_LANES]
-    cdef int needed
-    cdef Py_ssize_t i, j, l
-    for i in range(n - 1):
-        for j in range(i + 1, n):
-            pair_products(a + i * m * stride, a + j * m * stride, m, alpha, beta, gamma,
-                          lanes, stride)
-            needed = 0
-            for l in range(lanes):
-                needed += rotation_needed(alpha[l], beta[l], gamma[l], tol)
-            if needed:
-                return True
-    return False
-
-
 cdef inline real worth_checking(real value_type) noexcept nogil:
     """ε^¼.  Jacobi converges quadratically: after a sweep whose largest |sin θ|
     was δ, the next would rotate by about δ², so a convergence check (a
@@ -177,40 +107,125 @@ cdef inline real worth_checking(real value_type) noexcept nogil:
     return r_sqrt(r_sqrt(r_eps(value_type)))
 
 
+cdef inline void column_pair_products(const real* x, const real* y, Py_ssize_t m,
+                                      Py_ssize_t stride, vreal* alpha, vreal* beta,
+                                      vreal* gamma) noexcept nogil:
+    """α = ‖x‖², β = ‖y‖², γ = xᵀy of columns x, y of length m, a vector of lanes."""
+    cdef vreal xk, yk
+    cdef Py_ssize_t k
+    v_set1(alpha, 0)
+    v_set1(beta, 0)
+    v_set1(gamma, 0)
+    for k in range(m):
+        v_load(&xk, x + k * stride)
+        v_load(&yk, y + k * stride)
+        v_fmadd(alpha, &xk, &xk, alpha)
+        v_fmadd(beta, &yk, &yk, beta)
+        v_fmadd(gamma, &xk, &yk, gamma)
+
+
+cdef inline void rotate_columns(real* x, real* y, Py_ssize_t length, Py_ssize_t stride,
+                                const vreal* c, const vreal* s) noexcept nogil:
+    """[x y] ← [x y]·[[c, s], [−s, c]] for columns of `length`, a vector of lanes."""
+    cdef vreal xk, yk, p, minus_s
+    cdef Py_ssize_t k
+    v_set1(&p, 0)
+    v_sub(&minus_s, &p, s)
+    for k in range(length):
+        v_load(&xk, x + k * stride)
+        v_load(&yk, y + k * stride)
+        v_mul(&p, &minus_s, &yk)
+        v_fmadd(&p, c, &xk, &p)
+        v_store(x + k * stride, &p)
+        v_mul(&p, c, &yk)
+        v_fmadd(&p, s, &xk, &p)
+        v_store(y + k * stride, &p)
+
+
+cdef inline bint any_pair_needs_rotation(const real* a, Py_ssize_t m, Py_ssize_t n,
+                                         double tol, Py_ssize_t groups, Py_ssize_t stride,
+                                         vreal* vector_type) noexcept nogil:
+    """Whether a sweep would rotate any column pair of any lane (`groups`
+    vectors of lanes): a pass without square roots or divisions that spares the
+    last sweep, whose rotations would all be 1.  The same products and test as
+    the sweep's, so that the two never disagree on a lane."""
+    cdef vreal alpha, beta, gamma, needed
+    cdef Py_ssize_t width = vector_lanes(vector_type), i, j, g
+    for i in range(n - 1):
+        for j in range(i + 1, n):
+            for g in range(groups):
+                column_pair_products(a + i * m * stride + g * width,
+                                     a + j * m * stride + g * width, m, stride, &alpha,
+                                     &beta, &gamma)
+                rotation_needed_vector(&alpha, &beta, &gamma, tol, &needed)
+                if v_any(&needed):
+                    return True
+    return False
+
+
+cdef inline void sweeps_of_vectors(real* a, Py_ssize_t m, Py_ssize_t n, real* v,
+                                   Py_ssize_t vlen, bint want_uv, Py_ssize_t groups,
+                                   Py_ssize_t stride, vreal* vector_type) noexcept nogil:
+    """jacobi_sweeps on `groups` whole vectors of lanes: each column pair of
+    every group in turn (the groups are independent, so their work overlaps)."""
+    cdef double tol = r_sqrt(<real>m) * r_eps(<real>0)
+    cdef vreal small_sine, alpha, beta, gamma, c, s, needed, rotated, large, x
+    cdef Py_ssize_t width = vector_lanes(vector_type), _sweep, i, j, g
+    cdef real* ai
+    cdef real* aj
+    cdef bint any_large = True
+    if vreal is vdouble or vreal is vdouble1:
+        v_set1(&small_sine, worth_checking(<double>0))
+    else:
+        v_set1(&small_sine, worth_checking(<float>0))
+    for _sweep in range(MAX_SWEEPS):
+        if not any_large and not any_pair_needs_rotation(a, m, n, tol, groups, stride,
+                                                         vector_type):
+            break
+        v_set1(&rotated, 0)
+        v_set1(&large, 0)
+        for i in range(n - 1):
+            for j in range(i + 1, n):
+                for g in range(groups):
+                    ai = a + i * m * stride + g * width
+                    aj = a + j * m * stride + g * width
+                    column_pair_products(ai, aj, m, stride, &alpha, &beta, &gamma)
+                    jacobi_rotation_vector(&alpha, &beta, &gamma, tol, &c, &s, &needed)
+                    v_max(&rotated, &rotated, &needed)
+                    v_abs(&x, &s)
+                    v_less_equal(&x, &small_sine, &x)
+                    v_max(&large, &large, &x)
+                    rotate_columns(ai, aj, m, stride, &c, &s)
+                    if want_uv:
+                        rotate_columns(v + i * vlen * stride + g * width,
+                                       v + j * vlen * stride + g * width, vlen, stride,
+                                       &c, &s)
+        if not v_any(&rotated):
+            break
+        any_large = v_any(&large)
+
+
 cdef inline void jacobi_sweeps(real* a, Py_ssize_t m, Py_ssize_t n, real* v, Py_ssize_t vlen,
                                bint want_uv, Py_ssize_t lanes, Py_ssize_t stride) noexcept nogil:
     """One-sided (Hestenes) Jacobi on scaled M×N matrices, M ≥ N: rotate column
     pairs until no pair of any lane needs it (jacobi_rotation_vector), at most
     MAX_SWEEPS sweeps; converged lanes get identity rotations meanwhile.  The
     columns of v (of length vlen) are rotated alongside."""
-    cdef real tol = r_sqrt(<real>m) * r_eps(<real>0)
-    cdef real small_sine = worth_checking(<real>0)
-    cdef real alpha[WIDE_BLOCK_LANES]
-    cdef real beta[WIDE_BLOCK_LANES]
-    cdef real gamma[WIDE_BLOCK_LANES]
-    cdef real cosine[WIDE_BLOCK_LANES]
-    cdef real sine[WIDE_BLOCK_LANES]
-    cdef int rotations, large_rotations = 1
-    cdef real* ai
-    cdef real* aj
-    cdef Py_ssize_t _sweep, i, j, l
-    for _sweep in range(MAX_SWEEPS):
-        if large_rotations == 0 and not any_pair_needs_rotation(a, m, n, tol, lanes, stride):
-            break
-        rotations = 0
-        large_rotations = 0
-        for i in range(n - 1):
-            ai = a + i * m * stride
-            for j in range(i + 1, n):
-                aj = a + j * m * stride
-                pair_products(ai, aj, m, alpha, beta, gamma, lanes, stride)
-                jacobi_rotations(alpha, beta, gamma, tol, cosine, sine, lanes)
-                for l in range(lanes):
-                    rotations += sine[l] != 0
-                    large_rotations += r_abs(sine[l]) >= small_sine
-                rotate_pair(ai, aj, m, cosine, sine, lanes, stride)
-                if want_uv:
-                    rotate_pair(v + i * vlen * stride, v + j * vlen * stride, vlen, cosine,
-                                sine, lanes, stride)
-        if rotations == 0:
-            break
+    cdef Py_ssize_t width = VD_LANES if real is double else VF_LANES
+    cdef Py_ssize_t padded = (lanes + width - 1) // width * width
+    if lanes == 1 or padded > stride:
+        # A lone matrix (or lanes that whole vectors would overrun): one-lane
+        # vectors, with the latency of scalar code and the bits of a block.
+        if real is double:
+            sweeps_of_vectors(a, m, n, v, vlen, want_uv, lanes, stride, <vdouble1*>NULL)
+        else:
+            sweeps_of_vectors(a, m, n, v, vlen, want_uv, lanes, stride, <vfloat1*>NULL)
+        return
+    # Whole vectors: the padding lanes become zero matrices, which rotate nothing.
+    zero_lanes(a, m * n, lanes, padded, stride)
+    if want_uv:
+        zero_lanes(v, vlen * n, lanes, padded, stride)
+    if real is double:
+        sweeps_of_vectors(a, m, n, v, vlen, want_uv, padded // width, stride, <vdouble*>NULL)
+    else:
+        sweeps_of_vectors(a, m, n, v, vlen, want_uv, padded // width, stride, <vfloat*>NULL)

@@ -1,9 +1,11 @@
 """The 3×3 Jacobi kernel: the generic kernel's rotations with each lane's
 matrix held in registers for a whole sweep, and its finish (σ, U, sorting)."""
-from fastsvd._kernel_scalar cimport (real, BLOCK_LANES, r_abs, r_eps, r_max, r_sqrt, r_tiny,
+from fastsvd._kernel_scalar cimport (real, r_abs, r_eps, r_max, r_sqrt, r_tiny,
                                      unit_normal_to, power_of_two_scale)
-from fastsvd._kernel_simd cimport (vreal, vdouble, vfloat, vdouble1, vfloat1, vector_lanes,
-                                   v_set1, v_load, v_store, v_sub, v_mul, v_fmadd, v_max, v_any)
+from fastsvd._kernel_lanes cimport zero_lanes
+from fastsvd._kernel_simd cimport (vreal, vdouble, vfloat, vdouble1, vfloat1, VD_LANES, VF_LANES,
+                                   vector_lanes, v_set1, v_load, v_store, v_sub, v_mul, v_fmadd,
+                                   v_max, v_any)
 from fastsvd._kernel_jacobi cimport MAX_SWEEPS, jacobi_rotation_vector, rotation_needed_vector
 
 cdef enum:
@@ -136,53 +138,53 @@ cdef inline void sweeps_of_vectors_3x3(real* a, real* v, bint want_uv, Py_ssize_
             break
 
 
-cdef inline void jacobi_sweeps_3x3_in(real* a, real* v, bint want_uv, Py_ssize_t lanes,
-                                      Py_ssize_t stride, vreal* vector_type) noexcept nogil:
-    cdef Py_ssize_t span = GROUPS_3X3 * vector_lanes(vector_type)
-    cdef Py_ssize_t padded = (lanes + span - 1) // span * span, i, l
-    cdef real own_a[9 * BLOCK_LANES]
-    cdef real own_v[9 * BLOCK_LANES]
-    if padded <= stride:
-        # A block: the lanes past `lanes` become zero matrices, which rotate nothing.
+cdef inline void lone_sweeps_3x3(real* a, real* v, bint want_uv, Py_ssize_t lanes,
+                                 Py_ssize_t stride, vreal* one_lane) noexcept nogil:
+    """jacobi_sweeps_3x3 with one-lane vectors, GROUPS_3X3 lanes at a time in
+    a block of their own."""
+    cdef real own_a[9 * GROUPS_3X3]
+    cdef real own_v[9 * GROUPS_3X3]
+    cdef Py_ssize_t first, count, k, i, l
+    for k in range((lanes + GROUPS_3X3 - 1) // GROUPS_3X3):
+        first = k * GROUPS_3X3
+        count = min(GROUPS_3X3, lanes - first)
+        for i in range(9 * GROUPS_3X3):
+            own_a[i] = 0
+            own_v[i] = 0
         for i in range(9):
-            for l in range(lanes, padded):
-                a[i * stride + l] = 0
+            for l in range(count):
+                own_a[i * GROUPS_3X3 + l] = a[i * stride + first + l]
+                own_v[i * GROUPS_3X3 + l] = v[i * stride + first + l] if want_uv else 0
+        sweeps_of_vectors_3x3(own_a, own_v, want_uv, GROUPS_3X3, GROUPS_3X3, one_lane)
+        for i in range(9):
+            for l in range(count):
+                a[i * stride + first + l] = own_a[i * GROUPS_3X3 + l]
                 if want_uv:
-                    v[i * stride + l] = 0
-        sweeps_of_vectors_3x3(a, v, want_uv, padded, stride, vector_type)
-        return
-    # A lone matrix (stride 1): one-lane vectors, which give the bits of any
-    # block, in a block of GROUPS_3X3 lanes of its own.
-    for i in range(9 * span):
-        own_a[i] = 0
-        own_v[i] = 0
-    for i in range(9):
-        for l in range(lanes):
-            own_a[i * span + l] = a[i * stride + l]
-            own_v[i * span + l] = v[i * stride + l] if want_uv else 0
-    sweeps_of_vectors_3x3(own_a, own_v, want_uv, span, span, vector_type)
-    for i in range(9):
-        for l in range(lanes):
-            a[i * stride + l] = own_a[i * span + l]
-            if want_uv:
-                v[i * stride + l] = own_v[i * span + l]
+                    v[i * stride + first + l] = own_v[i * GROUPS_3X3 + l]
 
 
 cdef inline void jacobi_sweeps_3x3(real* a, real* v, bint want_uv, Py_ssize_t lanes,
                                    Py_ssize_t stride) noexcept nogil:
     """jacobi_sweeps for 3×3, with explicit vectors: a whole sweep of each
-    group of vectors in registers, one pass over memory; a lone matrix
-    (stride 1) with one-lane vectors."""
+    group of vectors in registers, one pass over memory."""
+    cdef Py_ssize_t span = GROUPS_3X3 * (VD_LANES if real is double else VF_LANES)
+    cdef Py_ssize_t padded = (lanes + span - 1) // span * span
+    if stride == 1 or padded > stride:
+        # A lone matrix (or lanes that whole groups would overrun): one-lane
+        # vectors, with the latency of scalar code and the bits of a block.
+        if real is double:
+            lone_sweeps_3x3(a, v, want_uv, lanes, stride, <vdouble1*>NULL)
+        else:
+            lone_sweeps_3x3(a, v, want_uv, lanes, stride, <vfloat1*>NULL)
+        return
+    # A block: the lanes past `lanes` become zero matrices, which rotate nothing.
+    zero_lanes(a, 9, lanes, padded, stride)
+    if want_uv:
+        zero_lanes(v, 9, lanes, padded, stride)
     if real is double:
-        if stride == 1:
-            jacobi_sweeps_3x3_in(a, v, want_uv, lanes, stride, <vdouble1*>NULL)
-        else:
-            jacobi_sweeps_3x3_in(a, v, want_uv, lanes, stride, <vdouble*>NULL)
+        sweeps_of_vectors_3x3(a, v, want_uv, padded, stride, <vdouble*>NULL)
     else:
-        if stride == 1:
-            jacobi_sweeps_3x3_in(a, v, want_uv, lanes, stride, <vfloat1*>NULL)
-        else:
-            jacobi_sweeps_3x3_in(a, v, want_uv, lanes, stride, <vfloat*>NULL)
+        sweeps_of_vectors_3x3(a, v, want_uv, padded, stride, <vfloat*>NULL)
 
 
 cdef inline void order_pair_3(real* sigma, real* col, real* vcol, Py_ssize_t i,

@@ -1,5 +1,5 @@
 """Column operations over `lanes` matrices at once (the layout of kernels.pxd):
-scaling by powers of two, norms, products, rotations and swaps of column pairs."""
+scaling by powers of two, norms, products and swaps of columns."""
 from libc.math cimport NAN
 
 from fastsvd._kernel_scalar cimport (real, WIDE_BLOCK_LANES, r_abs, r_huge, r_max, r_sqrt,
@@ -86,38 +86,6 @@ cdef inline real column_dot(const real* x, const real* y, Py_ssize_t m,
     return acc
 
 
-cdef inline void pair_products(const real* x, const real* y, Py_ssize_t m, real* alpha,
-                               real* beta, real* gamma, Py_ssize_t lanes,
-                               Py_ssize_t stride) noexcept nogil:
-    """Per lane: α = ‖x‖², β = ‖y‖², γ = xᵀy of two columns of length m."""
-    cdef real xk, yk
-    cdef Py_ssize_t k, l
-    for l in range(lanes):
-        alpha[l] = 0
-        beta[l] = 0
-        gamma[l] = 0
-    for k in range(m):
-        for l in range(lanes):
-            xk = x[k * stride + l]
-            yk = y[k * stride + l]
-            alpha[l] += xk * xk
-            beta[l] += yk * yk
-            gamma[l] += xk * yk
-
-
-cdef inline void rotate_pair(real* x, real* y, Py_ssize_t length, const real* c,
-                             const real* s, Py_ssize_t lanes, Py_ssize_t stride) noexcept nogil:
-    """[x y] ← [x y]·[[c, s], [−s, c]], per lane."""
-    cdef real xi, yi
-    cdef Py_ssize_t k, l
-    for k in range(length):
-        for l in range(lanes):
-            xi = x[k * stride + l]
-            yi = y[k * stride + l]
-            x[k * stride + l] = c[l] * xi - s[l] * yi
-            y[k * stride + l] = s[l] * xi + c[l] * yi
-
-
 cdef inline void swap_where(real* x, real* y, Py_ssize_t length, const unsigned char* flag,
                             Py_ssize_t lanes, Py_ssize_t stride) noexcept nogil:
     """Exchange x and y in the lanes where flag is set."""
@@ -129,6 +97,15 @@ cdef inline void swap_where(real* x, real* y, Py_ssize_t length, const unsigned 
             yi = y[k * stride + l]
             x[k * stride + l] = yi if flag[l] else xi
             y[k * stride + l] = xi if flag[l] else yi
+
+
+cdef inline void zero_lanes(real* x, Py_ssize_t entries, Py_ssize_t first, Py_ssize_t last,
+                            Py_ssize_t stride) noexcept nogil:
+    """Lanes first … last − 1 of `entries` entries ← 0."""
+    cdef Py_ssize_t i, l
+    for i in range(entries):
+        for l in range(first, last):
+            x[i * stride + l] = 0
 
 
 cdef inline void set_identity_lanes(real* v, Py_ssize_t n, Py_ssize_t lanes,

@@ -6,10 +6,10 @@ svd_small`` (or the block entries), and the kernels live one family a file.
 Layers, bottom up::
 
     _kernel_scalar.pxd       fused real type, shared sizes, branch-free scalar helpers
-    _kernel_lanes.pxd        column operations over a block: scaling, norms, rotations
+    _kernel_lanes.pxd        column operations over a block: scaling, norms, swaps
     _kernel_simd.pxd         explicit SIMD vectors (C side: _simd.h), one set of names
     _kernel_closed_form.pxd  2×2 and 3×2 from the Gram matrix's eigen solution
-    _kernel_jacobi.pxd       the rotation (vectors); generic one-sided Jacobi, M ≥ N
+    _kernel_jacobi.pxd       generic one-sided Jacobi, M ≥ N, in vectors, and its rotation
     _kernel_jacobi_3x3.pxd   the 3×3 sweeps (vectors, in registers) and finish
     _kernel_refine.pxd       columns the sweeps leave as negligible, one matrix at a time
     _kernel_finish.pxd       σ sorted by a sorting network, U completed
