@@ -1,20 +1,28 @@
 """The 3×3 Jacobi kernel: the generic kernel's rotations with each lane's
 matrix held in registers for a whole sweep, and its finish (σ, U, sorting)."""
-from fastsvd._kernel_scalar cimport (real, r_abs, r_eps, r_max, r_sqrt, r_tiny,
+from fastsvd._kernel_scalar cimport (real, BLOCK_LANES, r_abs, r_eps, r_max, r_sqrt, r_tiny,
                                      unit_normal_to, power_of_two_scale)
 from fastsvd._kernel_lanes cimport zero_lanes
 from fastsvd._kernel_simd cimport (vreal, vdouble, vfloat, vdouble1, vfloat1, VD_LANES, VF_LANES,
                                    vector_lanes, v_set1, v_load, v_store, v_sub, v_mul, v_fmadd,
                                    v_max, v_any)
-from fastsvd._kernel_jacobi cimport MAX_SWEEPS, jacobi_rotation_vector, rotation_needed_vector
+from fastsvd._kernel_jacobi cimport (MAX_SWEEPS, jacobi_rotation_vector,
+                                     rotation_needed_vector, rotate_columns)
 
 cdef enum:
     # The 3×3 sweeps test for convergence before this sweep and later ones
     # (counted from 0; see jacobi_sweeps_3x3).
     FIRST_CONVERGENCE_CHECK_3X3 = 2
-    # Vectors of lanes swept together, step by step, so that their chains of
-    # dependent square roots and products overlap in the instruction stream.
-    GROUPS_3X3 = 2
+    # At most this many vectors of lanes are swept together, step by step, so
+    # that their chains of dependent square roots and products overlap in the
+    # instruction stream (see groups_3x3).
+    GROUPS_3X3 = 4
+
+
+cdef inline Py_ssize_t groups_3x3(vreal* vector_type) noexcept nogil:
+    """Vectors swept together: GROUPS_3X3, or as many as a block holds (two
+    AVX-512 vectors of float)."""
+    return min(<Py_ssize_t>GROUPS_3X3, BLOCK_LANES // vector_lanes(vector_type))
 
 
 cdef inline void pair_products_3(const vreal* x, const vreal* y, vreal* alpha, vreal* beta,
@@ -45,48 +53,46 @@ cdef inline void rotate_3(vreal* x, vreal* y, const vreal* c, const vreal* s) no
         v_fmadd(&y[k], s, &xk, &p)
 
 
-cdef inline void rotate_groups_3(vreal* cols, vreal* vcols, Py_ssize_t x, Py_ssize_t y,
-                                 bint want_uv, double tol, vreal* rotated) noexcept nogil:
+cdef inline void rotate_groups_3(vreal* cols, real* v, Py_ssize_t stride, Py_ssize_t x,
+                                 Py_ssize_t y, bint want_uv, double tol,
+                                 vreal* rotated) noexcept nogil:
     """The Jacobi rotation of columns x, y (entries x…x+2, y…y+2 of each 9) of
-    GROUPS_3X3 vectors of 3×3 lanes, v's along, one step for every group at a
-    time; rotated gains the lanes that rotated."""
+    groups_3x3 vectors of 3×3 lanes, one step for every group at a time, and
+    of v's columns in memory (in registers too they left the sweep short of
+    registers); rotated gains the lanes that rotated."""
     cdef vreal alpha[GROUPS_3X3]
     cdef vreal beta[GROUPS_3X3]
     cdef vreal gamma[GROUPS_3X3]
     cdef vreal c[GROUPS_3X3]
     cdef vreal s[GROUPS_3X3]
     cdef vreal needed[GROUPS_3X3]
-    cdef Py_ssize_t g
-    for g in range(GROUPS_3X3):
+    cdef Py_ssize_t width = vector_lanes(rotated), groups = groups_3x3(rotated), g
+    for g in range(groups):
         pair_products_3(cols + 9 * g + x, cols + 9 * g + y, &alpha[g], &beta[g], &gamma[g])
-    for g in range(GROUPS_3X3):
+    for g in range(groups):
         jacobi_rotation_vector(&alpha[g], &beta[g], &gamma[g], tol, &c[g], &s[g], &needed[g])
         v_max(rotated, rotated, &needed[g])
-    for g in range(GROUPS_3X3):
+    for g in range(groups):
         rotate_3(cols + 9 * g + x, cols + 9 * g + y, &c[g], &s[g])
         if want_uv:
-            rotate_3(vcols + 9 * g + x, vcols + 9 * g + y, &c[g], &s[g])
+            rotate_columns(v + x * stride + g * width, v + y * stride + g * width, 3, stride,
+                           &c[g], &s[g])
 
 
 cdef inline void sweep_groups_3x3(real* a, real* v, bint want_uv, double tol,
                                   Py_ssize_t stride, vreal* rotated) noexcept nogil:
-    """One sweep of the GROUPS_3X3 vectors of lanes from a (and v), in registers."""
+    """One sweep of the groups_3x3 vectors of lanes from a, in registers (and v)."""
     cdef vreal cols[9 * GROUPS_3X3]
-    cdef vreal vcols[9 * GROUPS_3X3]
-    cdef Py_ssize_t width = vector_lanes(rotated), g, i
-    for g in range(GROUPS_3X3):
+    cdef Py_ssize_t width = vector_lanes(rotated), groups = groups_3x3(rotated), g, i
+    for g in range(groups):
         for i in range(9):
             v_load(&cols[9 * g + i], a + i * stride + g * width)
-            if want_uv:
-                v_load(&vcols[9 * g + i], v + i * stride + g * width)
-    rotate_groups_3(cols, vcols, 0, 3, want_uv, tol, rotated)
-    rotate_groups_3(cols, vcols, 0, 6, want_uv, tol, rotated)
-    rotate_groups_3(cols, vcols, 3, 6, want_uv, tol, rotated)
-    for g in range(GROUPS_3X3):
+    rotate_groups_3(cols, v, stride, 0, 3, want_uv, tol, rotated)
+    rotate_groups_3(cols, v, stride, 0, 6, want_uv, tol, rotated)
+    rotate_groups_3(cols, v, stride, 3, 6, want_uv, tol, rotated)
+    for g in range(groups):
         for i in range(9):
             v_store(a + i * stride + g * width, &cols[9 * g + i])
-            if want_uv:
-                v_store(v + i * stride + g * width, &vcols[9 * g + i])
 
 
 cdef inline bint any_lane_needs_rotation_3x3(const real* a, double tol, Py_ssize_t lanes,
@@ -120,7 +126,7 @@ cdef inline void sweeps_of_vectors_3x3(real* a, real* v, bint want_uv, Py_ssize_
                                        Py_ssize_t stride, vreal* vector_type) noexcept nogil:
     """jacobi_sweeps_3x3 on `lanes`, a whole number of groups of vectors."""
     cdef double tol = r_sqrt(<real>3) * r_eps(<real>0)
-    cdef Py_ssize_t span = GROUPS_3X3 * vector_lanes(vector_type), sweep, k
+    cdef Py_ssize_t span = groups_3x3(vector_type) * vector_lanes(vector_type), sweep, k
     cdef vreal rotated
     for sweep in range(MAX_SWEEPS):
         # A pass without square roots tells convergence: it spares the last
@@ -167,7 +173,8 @@ cdef inline void jacobi_sweeps_3x3(real* a, real* v, bint want_uv, Py_ssize_t la
                                    Py_ssize_t stride) noexcept nogil:
     """jacobi_sweeps for 3×3, with explicit vectors: a whole sweep of each
     group of vectors in registers, one pass over memory."""
-    cdef Py_ssize_t span = GROUPS_3X3 * (VD_LANES if real is double else VF_LANES)
+    cdef Py_ssize_t width = VD_LANES if real is double else VF_LANES
+    cdef Py_ssize_t span = min(<Py_ssize_t>GROUPS_3X3, BLOCK_LANES // width) * width
     cdef Py_ssize_t padded = (lanes + span - 1) // span * span
     if stride == 1 or padded > stride:
         # A lone matrix (or lanes that whole groups would overrun): one-lane
