@@ -19,10 +19,10 @@ cdef enum:
     GROUPS_3X3 = 4
 
 
-cdef inline Py_ssize_t groups_3x3(vreal* vector_type) noexcept nogil:
-    """Vectors swept together: GROUPS_3X3, or as many as a block holds (two
-    AVX-512 vectors of float)."""
-    return min(<Py_ssize_t>GROUPS_3X3, BLOCK_LANES // vector_lanes(vector_type))
+cdef inline Py_ssize_t groups_3x3(Py_ssize_t width) noexcept nogil:
+    """Vectors of `width` lanes swept together: GROUPS_3X3, or as many as a
+    block holds (two AVX-512 vectors of float)."""
+    return min(<Py_ssize_t>GROUPS_3X3, BLOCK_LANES // width)
 
 
 cdef inline void pair_products_3(const vreal* x, const vreal* y, vreal* alpha, vreal* beta,
@@ -66,7 +66,7 @@ cdef inline void rotate_groups_3(vreal* cols, real* v, Py_ssize_t stride, Py_ssi
     cdef vreal c[GROUPS_3X3]
     cdef vreal s[GROUPS_3X3]
     cdef vreal needed[GROUPS_3X3]
-    cdef Py_ssize_t width = vector_lanes(rotated), groups = groups_3x3(rotated), g
+    cdef Py_ssize_t width = vector_lanes(rotated), groups = groups_3x3(width), g
     for g in range(groups):
         pair_products_3(cols + 9 * g + x, cols + 9 * g + y, &alpha[g], &beta[g], &gamma[g])
     for g in range(groups):
@@ -83,7 +83,7 @@ cdef inline void sweep_groups_3x3(real* a, real* v, bint want_uv, double tol,
                                   Py_ssize_t stride, vreal* rotated) noexcept nogil:
     """One sweep of the groups_3x3 vectors of lanes from a, in registers (and v)."""
     cdef vreal cols[9 * GROUPS_3X3]
-    cdef Py_ssize_t width = vector_lanes(rotated), groups = groups_3x3(rotated), g, i
+    cdef Py_ssize_t width = vector_lanes(rotated), groups = groups_3x3(width), g, i
     for g in range(groups):
         for i in range(9):
             v_load(&cols[9 * g + i], a + i * stride + g * width)
@@ -126,7 +126,8 @@ cdef inline void sweeps_of_vectors_3x3(real* a, real* v, bint want_uv, Py_ssize_
                                        Py_ssize_t stride, vreal* vector_type) noexcept nogil:
     """jacobi_sweeps_3x3 on `lanes`, a whole number of groups of vectors."""
     cdef double tol = r_sqrt(<real>3) * r_eps(<real>0)
-    cdef Py_ssize_t span = groups_3x3(vector_type) * vector_lanes(vector_type), sweep, k
+    cdef Py_ssize_t width = vector_lanes(vector_type)
+    cdef Py_ssize_t span = groups_3x3(width) * width, sweep, k
     cdef vreal rotated
     for sweep in range(MAX_SWEEPS):
         # A pass without square roots tells convergence: it spares the last
@@ -146,8 +147,8 @@ cdef inline void sweeps_of_vectors_3x3(real* a, real* v, bint want_uv, Py_ssize_
 
 cdef inline void lone_sweeps_3x3(real* a, real* v, bint want_uv, Py_ssize_t lanes,
                                  Py_ssize_t stride, vreal* one_lane) noexcept nogil:
-    """jacobi_sweeps_3x3 with one-lane vectors, GROUPS_3X3 lanes at a time in
-    a block of their own."""
+    """jacobi_sweeps_3x3 with one-lane vectors, GROUPS_3X3 (= groups_3x3(1))
+    lanes at a time in a block of their own."""
     cdef real own_a[9 * GROUPS_3X3]
     cdef real own_v[9 * GROUPS_3X3]
     cdef Py_ssize_t first, count, k, i, l
@@ -174,7 +175,7 @@ cdef inline void jacobi_sweeps_3x3(real* a, real* v, bint want_uv, Py_ssize_t la
     """jacobi_sweeps for 3×3, with explicit vectors: a whole sweep of each
     group of vectors in registers, one pass over memory."""
     cdef Py_ssize_t width = VD_LANES if real is double else VF_LANES
-    cdef Py_ssize_t span = min(<Py_ssize_t>GROUPS_3X3, BLOCK_LANES // width) * width
+    cdef Py_ssize_t span = groups_3x3(width) * width
     cdef Py_ssize_t padded = (lanes + span - 1) // span * span
     if stride == 1 or padded > stride:
         # A lone matrix (or lanes that whole groups would overrun): one-lane
