@@ -66,6 +66,19 @@ typedef struct { float x[1]; } fastsvd_vf1;
 FASTSVD_PORTABLE_OPS(fastsvd_vd1, double, 1, sqrt, fabs, FASTSVD_FMA)
 FASTSVD_PORTABLE_OPS(fastsvd_vf1, float, 1, sqrtf, fabsf, FASTSVD_FMAF)
 
+/* The operations both x86 vector builds make from one intrinsic each
+   (PREFIX _mm512 or _mm256, SUFFIX pd or ps). */
+#define FASTSVD_INTRINSIC_OPS(V, T, PREFIX, SUFFIX)                                  \
+static inline V V##_set1(T x) { return PREFIX##_set1_##SUFFIX(x); }                  \
+static inline V V##_load(const void* p) { return PREFIX##_loadu_##SUFFIX(p); }        \
+static inline void V##_store(void* p, V x) { PREFIX##_storeu_##SUFFIX(p, x); }        \
+static inline V V##_add(V x, V y) { return PREFIX##_add_##SUFFIX(x, y); }             \
+static inline V V##_sub(V x, V y) { return PREFIX##_sub_##SUFFIX(x, y); }             \
+static inline V V##_mul(V x, V y) { return PREFIX##_mul_##SUFFIX(x, y); }             \
+static inline V V##_fmadd(V x, V y, V w) { return PREFIX##_fmadd_##SUFFIX(x, y, w); } \
+static inline V V##_max(V x, V y) { return PREFIX##_max_##SUFFIX(x, y); }             \
+static inline V V##_sqrt(V x) { return PREFIX##_sqrt_##SUFFIX(x); }
+
 #if defined(__AVX512F__) && defined(__FMA__)
 #include <immintrin.h>
 
@@ -74,26 +87,10 @@ FASTSVD_PORTABLE_OPS(fastsvd_vf1, float, 1, sqrtf, fabsf, FASTSVD_FMAF)
 typedef __m512d fastsvd_vd;
 typedef __m512 fastsvd_vf;
 
-static inline fastsvd_vd fastsvd_vd_set1(double x) { return _mm512_set1_pd(x); }
-static inline fastsvd_vf fastsvd_vf_set1(float x) { return _mm512_set1_ps(x); }
-static inline fastsvd_vd fastsvd_vd_load(const void* p) { return _mm512_loadu_pd(p); }
-static inline fastsvd_vf fastsvd_vf_load(const void* p) { return _mm512_loadu_ps(p); }
-static inline void fastsvd_vd_store(void* p, fastsvd_vd x) { _mm512_storeu_pd(p, x); }
-static inline void fastsvd_vf_store(void* p, fastsvd_vf x) { _mm512_storeu_ps(p, x); }
-static inline fastsvd_vd fastsvd_vd_add(fastsvd_vd x, fastsvd_vd y) { return _mm512_add_pd(x, y); }
-static inline fastsvd_vf fastsvd_vf_add(fastsvd_vf x, fastsvd_vf y) { return _mm512_add_ps(x, y); }
-static inline fastsvd_vd fastsvd_vd_sub(fastsvd_vd x, fastsvd_vd y) { return _mm512_sub_pd(x, y); }
-static inline fastsvd_vf fastsvd_vf_sub(fastsvd_vf x, fastsvd_vf y) { return _mm512_sub_ps(x, y); }
-static inline fastsvd_vd fastsvd_vd_mul(fastsvd_vd x, fastsvd_vd y) { return _mm512_mul_pd(x, y); }
-static inline fastsvd_vf fastsvd_vf_mul(fastsvd_vf x, fastsvd_vf y) { return _mm512_mul_ps(x, y); }
-static inline fastsvd_vd fastsvd_vd_fmadd(fastsvd_vd x, fastsvd_vd y, fastsvd_vd w)
-{ return _mm512_fmadd_pd(x, y, w); }
-static inline fastsvd_vf fastsvd_vf_fmadd(fastsvd_vf x, fastsvd_vf y, fastsvd_vf w)
-{ return _mm512_fmadd_ps(x, y, w); }
+FASTSVD_INTRINSIC_OPS(fastsvd_vd, double, _mm512, pd)
+FASTSVD_INTRINSIC_OPS(fastsvd_vf, float, _mm512, ps)
 static inline fastsvd_vd fastsvd_vd_abs(fastsvd_vd x) { return _mm512_abs_pd(x); }
 static inline fastsvd_vf fastsvd_vf_abs(fastsvd_vf x) { return _mm512_abs_ps(x); }
-static inline fastsvd_vd fastsvd_vd_max(fastsvd_vd x, fastsvd_vd y) { return _mm512_max_pd(x, y); }
-static inline fastsvd_vf fastsvd_vf_max(fastsvd_vf x, fastsvd_vf y) { return _mm512_max_ps(x, y); }
 static inline fastsvd_vd fastsvd_vd_less(fastsvd_vd x, fastsvd_vd y)
 { return _mm512_maskz_mov_pd(_mm512_cmp_pd_mask(x, y, _CMP_LT_OQ), _mm512_set1_pd(1)); }
 static inline fastsvd_vf fastsvd_vf_less(fastsvd_vf x, fastsvd_vf y)
@@ -110,8 +107,6 @@ static inline int fastsvd_vd_any(fastsvd_vd x)
 { return _mm512_cmp_pd_mask(x, _mm512_setzero_pd(), _CMP_NEQ_OQ) != 0; }
 static inline int fastsvd_vf_any(fastsvd_vf x)
 { return _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_NEQ_OQ) != 0; }
-static inline fastsvd_vd fastsvd_vd_sqrt(fastsvd_vd x) { return _mm512_sqrt_pd(x); }
-static inline fastsvd_vf fastsvd_vf_sqrt(fastsvd_vf x) { return _mm512_sqrt_ps(x); }
 
 /* One Newton step for 1/sqrt(x) from y: y + y·(1/2 − (x/2)·y²). */
 static inline fastsvd_vd fastsvd_vd_rsqrt_step(fastsvd_vd half_x, fastsvd_vd y)
@@ -162,28 +157,12 @@ static inline fastsvd_vf1 fastsvd_vf1_rsqrt(fastsvd_vf1 a)
 typedef __m256d fastsvd_vd;
 typedef __m256 fastsvd_vf;
 
-static inline fastsvd_vd fastsvd_vd_set1(double x) { return _mm256_set1_pd(x); }
-static inline fastsvd_vf fastsvd_vf_set1(float x) { return _mm256_set1_ps(x); }
-static inline fastsvd_vd fastsvd_vd_load(const void* p) { return _mm256_loadu_pd(p); }
-static inline fastsvd_vf fastsvd_vf_load(const void* p) { return _mm256_loadu_ps(p); }
-static inline void fastsvd_vd_store(void* p, fastsvd_vd x) { _mm256_storeu_pd(p, x); }
-static inline void fastsvd_vf_store(void* p, fastsvd_vf x) { _mm256_storeu_ps(p, x); }
-static inline fastsvd_vd fastsvd_vd_add(fastsvd_vd x, fastsvd_vd y) { return _mm256_add_pd(x, y); }
-static inline fastsvd_vf fastsvd_vf_add(fastsvd_vf x, fastsvd_vf y) { return _mm256_add_ps(x, y); }
-static inline fastsvd_vd fastsvd_vd_sub(fastsvd_vd x, fastsvd_vd y) { return _mm256_sub_pd(x, y); }
-static inline fastsvd_vf fastsvd_vf_sub(fastsvd_vf x, fastsvd_vf y) { return _mm256_sub_ps(x, y); }
-static inline fastsvd_vd fastsvd_vd_mul(fastsvd_vd x, fastsvd_vd y) { return _mm256_mul_pd(x, y); }
-static inline fastsvd_vf fastsvd_vf_mul(fastsvd_vf x, fastsvd_vf y) { return _mm256_mul_ps(x, y); }
-static inline fastsvd_vd fastsvd_vd_fmadd(fastsvd_vd x, fastsvd_vd y, fastsvd_vd w)
-{ return _mm256_fmadd_pd(x, y, w); }
-static inline fastsvd_vf fastsvd_vf_fmadd(fastsvd_vf x, fastsvd_vf y, fastsvd_vf w)
-{ return _mm256_fmadd_ps(x, y, w); }
+FASTSVD_INTRINSIC_OPS(fastsvd_vd, double, _mm256, pd)
+FASTSVD_INTRINSIC_OPS(fastsvd_vf, float, _mm256, ps)
 static inline fastsvd_vd fastsvd_vd_abs(fastsvd_vd x)
 { return _mm256_andnot_pd(_mm256_set1_pd(-0.0), x); }
 static inline fastsvd_vf fastsvd_vf_abs(fastsvd_vf x)
 { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x); }
-static inline fastsvd_vd fastsvd_vd_max(fastsvd_vd x, fastsvd_vd y) { return _mm256_max_pd(x, y); }
-static inline fastsvd_vf fastsvd_vf_max(fastsvd_vf x, fastsvd_vf y) { return _mm256_max_ps(x, y); }
 static inline fastsvd_vd fastsvd_vd_less(fastsvd_vd x, fastsvd_vd y)
 { return _mm256_and_pd(_mm256_cmp_pd(x, y, _CMP_LT_OQ), _mm256_set1_pd(1)); }
 static inline fastsvd_vf fastsvd_vf_less(fastsvd_vf x, fastsvd_vf y)
@@ -200,8 +179,6 @@ static inline int fastsvd_vd_any(fastsvd_vd x)
 { return _mm256_movemask_pd(_mm256_cmp_pd(x, _mm256_setzero_pd(), _CMP_NEQ_OQ)) != 0; }
 static inline int fastsvd_vf_any(fastsvd_vf x)
 { return _mm256_movemask_ps(_mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_NEQ_OQ)) != 0; }
-static inline fastsvd_vd fastsvd_vd_sqrt(fastsvd_vd x) { return _mm256_sqrt_pd(x); }
-static inline fastsvd_vf fastsvd_vf_sqrt(fastsvd_vf x) { return _mm256_sqrt_ps(x); }
 /* VRSQRTPS differs between vendors: this build divides. */
 static inline fastsvd_vd fastsvd_vd_rsqrt(fastsvd_vd x)
 { return _mm256_div_pd(_mm256_set1_pd(1), _mm256_sqrt_pd(x)); }
@@ -230,6 +207,7 @@ static inline fastsvd_vf1 fastsvd_vf1_rsqrt(fastsvd_vf1 a) { a.x[0] = 1 / sqrtf(
 #undef FASTSVD_DIVIDED_RSQRT
 #endif
 #undef FASTSVD_PORTABLE_OPS
+#undef FASTSVD_INTRINSIC_OPS
 
 /* dst[k] = src[index[k]] for k < count: the gather and scatter of fastsvd's
    blocks for contiguous stacks, by a table of indices, with the hardware's
