@@ -1,6 +1,6 @@
 """The generic one-sided (Hestenes) Jacobi kernel for any M×N, M ≥ N: the
 rotation, its stopping test, and the sweeps over `lanes` matrices at once."""
-from fastsvd._kernel_scalar cimport real, r_eps, r_sqrt, r_tiny, r_square_guard
+from fastsvd._kernel_scalar cimport real, r_eps, r_sqrt, r_square_guard, r_negligible_square
 from fastsvd._kernel_lanes cimport zero_lanes
 from fastsvd._kernel_simd cimport (vreal, vdouble, vfloat, vdouble1, vfloat1, VD_LANES, VF_LANES,
                                    vector_lanes,
@@ -26,11 +26,11 @@ cdef inline void rotation_needed_vector(const vreal* alpha, const vreal* beta,
     cdef vreal guard, negligible, scaled_gamma, scaled_tol, x, y, small
     if vreal is vdouble or vreal is vdouble1:
         v_set1(&guard, r_square_guard(<double>0))
-        v_set1(&negligible, r_sqrt(r_tiny(<double>0)))
+        v_set1(&negligible, r_negligible_square(<double>0))
         v_set1(&scaled_tol, <double>tol * r_square_guard(<double>0))
     else:
         v_set1(&guard, r_square_guard(<float>0))
-        v_set1(&negligible, r_sqrt(r_tiny(<float>0)))
+        v_set1(&negligible, r_negligible_square(<float>0))
         v_set1(&scaled_tol, <float>tol * r_square_guard(<float>0))
     v_mul(&scaled_gamma, gamma, &guard)
     v_mul(&x, &scaled_gamma, &scaled_gamma)
@@ -56,17 +56,17 @@ cdef inline void jacobi_rotation_vector(const vreal* alpha, const vreal* beta,
 
     None is needed when γ² ≤ tol²·αβ (LAPACK gesvj's test, with tol = √M·ε,
     which gives small singular values to high relative accuracy), nor for a
-    column with a squared norm below √(smallest normal): with the input scaled
-    to max |aᵢⱼ| ∈ [1, 2) such a column lies far below ε‖A‖ (refine_small_columns
-    finishes it).  With d = β − α, r = √(d² + 4γ²) and w = |d| + r:
+    column with a squared norm below N = r_negligible_square: with the input
+    scaled to max |aᵢⱼ| ∈ [1, 2) such a column lies far below ε‖A‖
+    (refine_small_columns finishes it).  With d = β − α, r = √(d² + 4γ²) and w = |d| + r:
     t = 2γ·sign(d)/w, c = w/√(2rw), s = 2γ·sign(d)/√(2rw), which never
     cancels; 1/√(2rw) comes from v_rsqrt (without the divider on AVX-512).
 
     Every sweep starts from entries below 2 in magnitude
     (scale_lanes_zeroing_nonfinite, and refine_small_columns per level), so
     α, β, |γ|, |d| ≤ 4·32² and none of these squares overflows even times K²
-    (K = r_square_guard: 2⁶⁴, or 2³² for float).  Times K² they cannot
-    underflow either: both sides of the test are at least K²·tol²·negligible²
+    (K = r_square_guard: 2⁶⁴, or 2⁴⁶ for float).  Times K² they cannot
+    underflow either: both sides of the test are at least K²·tol²·N²
     ≥ the smallest normal where it can go either way, and so is 4γ²K² where a
     rotation is made.  K, a constant power of two, scales exactly and costs
     one multiplication.

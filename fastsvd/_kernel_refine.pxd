@@ -1,12 +1,12 @@
 """Refinement of the columns the Jacobi sweeps leave alone as negligible, one
 matrix at a time (rare): their singular values deserve full relative accuracy."""
 from fastsvd._kernel_scalar cimport (real, MAX_KERNEL_DIM, WIDE_BLOCK_LANES, r_abs, r_eps,
-                                     r_max, r_sqrt, r_tiny, power_of_two_scale)
+                                     r_max, r_negligible_square, power_of_two_scale)
 from fastsvd._kernel_lanes cimport column_dot, column_norms, swap_where
 from fastsvd._kernel_jacobi cimport jacobi_sweeps
 
 cdef enum:
-    # Rescaling levels for singular values below √(smallest normal)·‖A‖ never
+    # Rescaling levels for singular values below √N·‖A‖ (N = r_negligible_square) never
     # exceed this, each taking this many rounds of sweeps and re-orthogonalisation.
     MAX_LEVELS = 64
     REFINE_ROUNDS = 3
@@ -16,7 +16,7 @@ cdef inline void find_small_columns(const real* a, Py_ssize_t m, Py_ssize_t n,
                                     unsigned char* flag, Py_ssize_t lanes,
                                     Py_ssize_t stride) noexcept nogil:
     """flag[l]: matrix l has a nonzero column the sweeps left alone as negligible."""
-    cdef real negligible = r_sqrt(r_tiny(<real>0))
+    cdef real negligible = r_negligible_square(<real>0)
     cdef real alpha[WIDE_BLOCK_LANES]
     cdef real big[WIDE_BLOCK_LANES]
     cdef real x
@@ -40,8 +40,8 @@ cdef inline Py_ssize_t move_large_columns_first(real* a, Py_ssize_t m, Py_ssize_
                                                 Py_ssize_t n, real* v, Py_ssize_t vlen,
                                                 bint want_uv, Py_ssize_t stride) noexcept nogil:
     """Reorder columns first … n−1 of one matrix (and of v) so those with
-    ‖aⱼ‖² ≥ √(smallest normal) come first; return where the others start."""
-    cdef real negligible = r_sqrt(r_tiny(<real>0))
+    ‖aⱼ‖² ≥ r_negligible_square come first; return where the others start."""
+    cdef real negligible = r_negligible_square(<real>0)
     cdef unsigned char one = 1
     cdef Py_ssize_t j, end = first
     for j in range(first, n):

@@ -66,11 +66,23 @@ cdef inline real r_huge(real x) noexcept nogil:
 
 cdef inline real r_square_guard(real x) noexcept nogil:
     """A power of two K for the Jacobi rotation's squares (its docstring says why
-    it suffices): 2³² for float, 2⁶⁴ for double."""
+    it suffices): 2⁴⁶ for float, 2⁶⁴ for double."""
     if real is float:
-        return <float>4294967296.0
+        return <float>70368744177664.0
     else:
         return 18446744073709551616.0
+
+
+cdef inline real r_negligible_square(real x) noexcept nogil:
+    """The squared column norm below which the Jacobi sweeps leave a column alone
+    (refine_small_columns finishes it): as small as K (r_square_guard) lets the
+    rotation's test go, K²·tol²·N² ≥ the smallest normal.  2⁻⁸⁶ for float, so
+    that float32 columns down to 2⁻⁴³·max |aᵢⱼ| (graded matrices spanning 13
+    decades) rotate with the others; 2⁻⁵¹¹ = √(smallest normal) for double."""
+    if real is float:
+        return <float>1.2924697071141057e-26
+    else:
+        return 1.4916681462400413e-154
 
 
 cdef inline real r_fma(real a, real b, real c) noexcept nogil:

@@ -410,10 +410,12 @@ def _grading(n, order, rng):
 
 
 @pytest.mark.parametrize("order", ["decreasing", "increasing", "permuted"])
-@pytest.mark.parametrize("n", [3, 4, 6])
+@pytest.mark.parametrize("n", [3, 4, 6, 12])
 @pytest.mark.parametrize("dtype", DTYPES, ids=param_id)
 def test_graded_matrices_every_singular_value_relatively_accurate(dtype, n, order):
-    """A = B·D, κ(B) < 10, D = diag(logspace(0, -12, n)): Jacobi's relative accuracy."""
+    """A = B·D, κ(B) < 10, D = diag(logspace(0, -12, n)): Jacobi's relative accuracy.
+    (In float32 the smallest columns of the 12×12 lie below √(smallest normal)·‖A‖,
+    where the sweeps once left them to refine_small_columns and lost digits.)"""
     rng = rng_for("graded", n, order)
     for _ in range(6):
         b, kappa = well_conditioned(rng, n, n)
