@@ -134,6 +134,7 @@ _KERNEL_NAMES = {
     KernelId.KERNEL_GRAM_3X2: "gram-3x2",
     KernelId.KERNEL_JACOBI_3X3: "jacobi-3x3",
     KernelId.KERNEL_JACOBI: "jacobi",
+    KernelId.KERNEL_JACOBI_COLUMNS: "jacobi-columns",
 }
 _KERNEL_IDS = {name: kernel for kernel, name in _KERNEL_NAMES.items()}
 
@@ -213,8 +214,9 @@ def decompose_one(cnp.ndarray a, bint compute_uv, bint full_matrices):
 
 def svd_with_kernel(cnp.ndarray a, str kernel, bint compute_uv=True, bint full_matrices=False):
     """For tests: the SVD of a (count, M, N) float32 or float64 stack by the named
-    kernel (kernel_name's names), which must take the shape; "jacobi", the
-    generic one-sided Jacobi kernel, takes every shape the others do.  Returns
+    kernel (kernel_name's names), which must take the shape; "jacobi" and
+    "jacobi-columns", the generic one-sided Jacobi kernels, take every shape the
+    others do.  Returns
     (U, S, Vh) or S, as numpy.linalg.svd; NaN for matrices holding NaN or Inf."""
     if a.ndim != 3 or a.dtype not in (np.float32, np.float64):
         raise ValueError("svd_with_kernel takes a (count, M, N) float32 or float64 stack")
@@ -222,6 +224,7 @@ def svd_with_kernel(cnp.ndarray a, str kernel, bint compute_uv=True, bint full_m
     chosen = _KERNEL_IDS.get(kernel)
     own = kernel_for_shape(m, n)
     if chosen is None or own == KernelId.KERNEL_NONE or (
-            chosen != KernelId.KERNEL_JACOBI and chosen != own):
+            chosen not in (KernelId.KERNEL_JACOBI, KernelId.KERNEL_JACOBI_COLUMNS)
+            and chosen != own):
         raise ValueError(f"kernel {kernel!r} does not take {a.shape[1]}x{a.shape[2]} matrices")
     return decompose_arrays(a, compute_uv, full_matrices and compute_uv, chosen)[0]

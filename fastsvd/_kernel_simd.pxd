@@ -40,6 +40,8 @@ cdef extern from "_simd.h" nogil:
     void v_sqrt "fastsvd_v_sqrt"(void* z, const void* a)
     # 1/√a: refined VRSQRT14 on AVX-512 (to about one ulp), exact elsewhere.
     void v_rsqrt "fastsvd_v_rsqrt"(void* z, const void* a)
+    # Lane l of z ← lane l XOR d of a, 0 ≤ d < the lanes.
+    void v_xor_lanes "fastsvd_v_xor_lanes"(void* z, const void* a, int d)
 
 ctypedef fused vreal:
     vfloat

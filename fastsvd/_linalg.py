@@ -64,9 +64,12 @@ def kernel_name(m: int, n: int) -> str | None:
     str or None
         ``"gram-2x2"`` (the closed form for 2×2), ``"gram-3x2"`` (the closed
         form for 3×2, which 2×3 matrices take transposed), ``"jacobi-3x3"``
-        (the one-sided Jacobi kernel specialised for 3×3), ``"jacobi"`` (the
-        generic one-sided Jacobi kernel, for every other shape with
-        1 ≤ M, N ≤ 32), or None where fastsvd hands the matrices to
+        (the one-sided Jacobi kernel specialised for 3×3),
+        ``"jacobi-columns"`` (one-sided Jacobi on one matrix at a time, its
+        columns across the SIMD lanes, where min(M, N) ≥ 12), ``"jacobi"``
+        (the generic one-sided Jacobi kernel, vectorised across matrices, for
+        every other shape with 1 ≤ M, N ≤ 32), or None where fastsvd hands the
+        matrices to
         :func:`numpy.linalg.svd` (LAPACK): M or N is 0 or over 32.
 
     See Also
@@ -84,6 +87,8 @@ def kernel_name(m: int, n: int) -> str | None:
     'jacobi-3x3'
     >>> fastsvd.kernel_name(8, 5)
     'jacobi'
+    >>> fastsvd.kernel_name(16, 16), fastsvd.kernel_name(12, 32)
+    ('jacobi-columns', 'jacobi-columns')
     >>> print(fastsvd.kernel_name(33, 33))
     None
     """

@@ -8,6 +8,9 @@
  * that Cython code fused over the types uses one set of names; operands are
  * passed by address.
  *
+ * fastsvd_v_xor_lanes exchanges lanes (l ↔ l XOR d) within a vector, for the
+ * kernel that keeps one matrix's columns across the lanes.
+ *
  * Comparisons give indicator vectors (1 where true, 0 where false) rather
  * than masks, so that the Cython side needs no mask types.
  *
@@ -59,7 +62,9 @@ static inline V V##_select(V m, V a, V b)                                       
 static inline int V##_any(V a)                                                       \
 { int any = 0; for (int i = 0; i < N; i++) any |= a.x[i] != 0; return any; }         \
 static inline V V##_sqrt(V a)                                                        \
-{ V z; for (int i = 0; i < N; i++) z.x[i] = SQRT(a.x[i]); return z; }
+{ V z; for (int i = 0; i < N; i++) z.x[i] = SQRT(a.x[i]); return z; }                \
+static inline V V##_xor_lanes(V a, int d)                                            \
+{ V z; for (int i = 0; i < N; i++) z.x[i] = a.x[i ^ d]; return z; }
 
 typedef struct { double x[1]; } fastsvd_vd1;
 typedef struct { float x[1]; } fastsvd_vf1;
@@ -107,6 +112,16 @@ static inline int fastsvd_vd_any(fastsvd_vd x)
 { return _mm512_cmp_pd_mask(x, _mm512_setzero_pd(), _CMP_NEQ_OQ) != 0; }
 static inline int fastsvd_vf_any(fastsvd_vf x)
 { return _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_NEQ_OQ) != 0; }
+static inline fastsvd_vd fastsvd_vd_xor_lanes(fastsvd_vd x, int d)
+{
+    __m512i lane = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
+    return _mm512_permutexvar_pd(_mm512_xor_si512(lane, _mm512_set1_epi64(d)), x);
+}
+static inline fastsvd_vf fastsvd_vf_xor_lanes(fastsvd_vf x, int d)
+{
+    __m512i lane = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+    return _mm512_permutexvar_ps(_mm512_xor_si512(lane, _mm512_set1_epi32(d)), x);
+}
 
 /* One Newton step for 1/sqrt(x) from y: y + y·(1/2 − (x/2)·y²). */
 static inline fastsvd_vd fastsvd_vd_rsqrt_step(fastsvd_vd half_x, fastsvd_vd y)
@@ -179,6 +194,18 @@ static inline int fastsvd_vd_any(fastsvd_vd x)
 { return _mm256_movemask_pd(_mm256_cmp_pd(x, _mm256_setzero_pd(), _CMP_NEQ_OQ)) != 0; }
 static inline int fastsvd_vf_any(fastsvd_vf x)
 { return _mm256_movemask_ps(_mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_NEQ_OQ)) != 0; }
+/* A double is two floats: lane l of doubles is float lanes 2l, 2l + 1. */
+static inline fastsvd_vd fastsvd_vd_xor_lanes(fastsvd_vd x, int d)
+{
+    __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    return _mm256_castps_pd(_mm256_permutevar8x32_ps(
+        _mm256_castpd_ps(x), _mm256_xor_si256(lane, _mm256_set1_epi32(2 * d))));
+}
+static inline fastsvd_vf fastsvd_vf_xor_lanes(fastsvd_vf x, int d)
+{
+    __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    return _mm256_permutevar8x32_ps(x, _mm256_xor_si256(lane, _mm256_set1_epi32(d)));
+}
 /* VRSQRTPS differs between vendors: this build divides. */
 static inline fastsvd_vd fastsvd_vd_rsqrt(fastsvd_vd x)
 { return _mm256_div_pd(_mm256_set1_pd(1), _mm256_sqrt_pd(x)); }
@@ -265,5 +292,7 @@ static inline void fastsvd_indexed_copyf(float* dst, const float* src, const int
 #define fastsvd_v_any(a) (FASTSVD_PICK(a, any)(*(a)))
 #define fastsvd_v_sqrt(z, a) (*(z) = FASTSVD_PICK(z, sqrt)(*(a)))
 #define fastsvd_v_rsqrt(z, a) (*(z) = FASTSVD_PICK(z, rsqrt)(*(a)))
+/* Lane l of z ← lane l XOR d of a (0 ≤ d < the lanes). */
+#define fastsvd_v_xor_lanes(z, a, d) (*(z) = FASTSVD_PICK(z, xor_lanes)(*(a), (d)))
 
 #endif

@@ -8,7 +8,8 @@ instead of keeping a list of its own; a new shape, or a new kernel, is one line
 here.  The tags:
 
 * the kernel fastsvd must pick for the shape (fastsvd.kernel_name): ``gram-2x2``,
-  ``gram-3x2``, ``jacobi-3x3``, ``jacobi``; and ``kernel`` for all of them;
+  ``gram-3x2``, ``jacobi-3x3``, ``jacobi``, ``jacobi-columns``; and ``kernel`` for
+  all of them;
 * ``closed-form``: the Gram kernels (2×2, 3×2 and its transpose 2×3);
 * ``numpy-path``: no kernel (a side over 32, or 0), handed to numpy.linalg.svd;
   ``empty``: a side is 0;
@@ -47,8 +48,11 @@ _TABLE = [
     (7, 5, "jacobi", ""),
     (4, 6, "jacobi", ""),
     (8, 8, "jacobi", ""),
-    (16, 16, "jacobi", ""),
-    (32, 32, "jacobi", ""),
+    (11, 11, "jacobi", ""),
+    (12, 12, "jacobi-columns", ""),
+    (20, 13, "jacobi-columns", ""),
+    (16, 16, "jacobi-columns", ""),
+    (32, 32, "jacobi-columns", ""),
     (32, 4, "jacobi", ""),
     (33, 33, None, ""),
     (40, 40, None, ""),

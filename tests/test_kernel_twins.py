@@ -2,10 +2,11 @@
 
 The compiled module's test-only hook ``svd_with_kernel(a, kernel, compute_uv,
 full_matrices)`` runs one named kernel (fastsvd.kernel_name's names) on a
-C-contiguous (count, M, N) stack with M ≥ N; ``"jacobi"`` takes every shape, a
-specialised kernel only its own.  On the same inputs, the closed forms (2×2,
-3×2) and the 3×3 path must each meet the contract with their own bar, as must
-the generic Jacobi forced onto those shapes, and their singular values must
+C-contiguous (count, M, N) stack with M ≥ N; ``"jacobi"`` and
+``"jacobi-columns"`` take every shape, a specialised kernel only its own.  On the
+same inputs, the closed forms (2×2, 3×2), the 3×3 path and the columns-in-lanes
+Jacobi of the wider shapes must each meet the contract with their own bar, as
+must the generic Jacobi forced onto those shapes, and their singular values must
 agree within the bars of accuracy.py: relative to σ₁ always, every σ relative
 for graded matrices, and σ_min relative for the closed forms.  The hook with
 the kernel fastsvd picks must be fastsvd.svd itself, bit for bit.
@@ -32,10 +33,12 @@ from accuracy import (
 from cases import FLAVOUR_IDS, FLAVOURS, KERNEL_DTYPES, TABLE, dtype_id, shape_id, shapes
 
 GENERIC = "jacobi"
-# The specialised kernels, each on its own shape (M ≥ N): 2×2, 3×2, 3×3.
+COLUMNS = "jacobi-columns"
+# The specialised kernels, each on its own shapes (M ≥ N): 2×2, 3×2, 3×3, and
+# the columns kernel's (without 32×32, whose mpmath references take long).
 SPECIALISED = [((e.m, e.n), e.kernel) for e in TABLE
-               if e.kernel not in (None, GENERIC) and e.m >= e.n]
-SPECIALISED_IDS = [kernel for _, kernel in SPECIALISED]
+               if e.kernel not in (None, GENERIC) and e.m >= e.n and (e.m, e.n) != (32, 32)]
+SPECIALISED_IDS = [f"{kernel}-{shape_id(shape)}" for shape, kernel in SPECIALISED]
 COUNT = 40          # matrices per input stack (more than one block, and a partial one)
 REFERENCES = 8      # of which this many get an mpmath reference
 
@@ -198,12 +201,21 @@ def test_the_kernel_fastsvd_picks_gives_fastsvds_bits(shape, dtype, full_matrice
         assert np.ascontiguousarray(g).tobytes() == np.ascontiguousarray(w).tobytes()
 
 
-@pytest.mark.parametrize("shape", [(4, 4), (5, 3), (1, 1), (32, 32), (32, 1)], ids=shape_id)
-def test_the_generic_jacobi_takes_every_shape(shape):
-    a = np.ascontiguousarray(rng_for("twins-generic", *shape).standard_normal((5,) + shape))
-    result = svd_with_kernel(a, GENERIC, compute_uv=True, full_matrices=True)
-    assert_svd_contract(a, result, full_matrices=True,
-                        bar=kernel_tolerance(np.float64, *shape, GENERIC))
+@pytest.mark.parametrize("dtype", KERNEL_DTYPES, ids=dtype_id)
+@pytest.mark.parametrize("shape", [(4, 4), (5, 3), (1, 1), (2, 2), (9, 9), (17, 17), (32, 32),
+                                   (32, 1), (31, 30)], ids=shape_id)
+@pytest.mark.parametrize("kernel", [GENERIC, COLUMNS])
+def test_the_generic_kernels_take_every_shape(kernel, shape, dtype):
+    """Both generic kernels, on shapes of their own and of the others: the columns
+    kernel with few columns in a vector's lanes, and padded to a power of two."""
+    a, _ = _inputs("rank-deficient", *shape, dtype)
+    for full_matrices in (True, False):
+        result = svd_with_kernel(a, kernel, compute_uv=True, full_matrices=full_matrices)
+        assert_svd_contract(a, result, full_matrices=full_matrices,
+                            bar=kernel_tolerance(dtype, *shape, kernel))
+    s = svd_with_kernel(a, kernel, compute_uv=False)
+    assert_singular_values_near(s, np.linalg.svd(a.astype(np.float64), compute_uv=False),
+                                kernel_tolerance(dtype, *shape, kernel))
 
 
 @pytest.mark.parametrize("kernel,shape", [("gram-2x2", (3, 2)), ("gram-2x2", (3, 3)),
