@@ -1,9 +1,11 @@
 """fastsvd: fast, accurate SVD of millions of small matrices.
 
-``fastsvd.svd`` is a drop-in for :func:`numpy.linalg.svd`; the gufuncs behind
-it live in :mod:`fastsvd.gufuncs` for Dask, xarray and ``out=`` users.
+``fastsvd.svd`` is a drop-in for :func:`numpy.linalg.svd`, ``fastsvd.eigh`` for
+:func:`numpy.linalg.eigh`; the gufuncs behind them live in
+:mod:`fastsvd.gufuncs` for Dask, xarray and ``out=`` users.
 """
 from . import gufuncs
+from ._eigh import EighResult, eigh, eigvalsh
 from ._isa import config, show_config
 from ._linalg import (
     LinAlgError,
@@ -54,5 +56,5 @@ def get_include() -> str:
 
 
 __all__ = ["svd", "svdvals", "low_rank", "polar", "nearest_rotation", "pinv",
-           "kernel_name", "SVDResult", "LinAlgError", "config", "show_config",
-           "get_include", "gufuncs", "__version__"]
+           "eigh", "eigvalsh", "kernel_name", "SVDResult", "EighResult", "LinAlgError",
+           "config", "show_config", "get_include", "gufuncs", "__version__"]

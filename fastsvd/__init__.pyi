@@ -1,4 +1,4 @@
-# Typing for fastsvd's public API (the implementation lives in _linalg.py).
+# Typing for fastsvd's public API (the implementation lives in _linalg.py and _eigh.py).
 from typing import Any, Literal, NamedTuple, overload
 
 import numpy.typing as npt
@@ -12,6 +12,10 @@ class SVDResult(NamedTuple):
     U: npt.NDArray[Any]
     S: npt.NDArray[Any]
     Vh: npt.NDArray[Any]
+
+class EighResult(NamedTuple):
+    eigenvalues: npt.NDArray[Any]
+    eigenvectors: npt.NDArray[Any]
 
 _NonFinite = Literal["raise", "nan"]
 
@@ -39,6 +43,10 @@ def nearest_rotation(a: npt.ArrayLike, *, nonfinite: _NonFinite = ...,
 def pinv(a: npt.ArrayLike, rcond: float | npt.ArrayLike | None = ..., hermitian: bool = ...,
          *, rtol: float | npt.ArrayLike | None = ..., nonfinite: _NonFinite = ...,
          workers: int = ...) -> npt.NDArray[Any]: ...
+def eigh(a: npt.ArrayLike, UPLO: Literal["L", "U", "l", "u"] = ..., *,
+         nonfinite: _NonFinite = ..., workers: int = ...) -> EighResult: ...
+def eigvalsh(a: npt.ArrayLike, UPLO: Literal["L", "U", "l", "u"] = ..., *,
+             nonfinite: _NonFinite = ..., workers: int = ...) -> npt.NDArray[Any]: ...
 def kernel_name(m: int, n: int) -> str | None: ...
 def config() -> dict[str, Any]: ...
 def show_config() -> None: ...

@@ -48,8 +48,12 @@ cdef enum Mode:
     THIN = 1      # U with min(M, N) columns
     FULL = 2      # square U and V
     FLAVOUR_MASK = 3
-    # The gufunc for M < N: the kernels decompose Aᵀ.
+    # The gufunc for M < N: the kernels decompose Aᵀ.  (For EIGEN: the upper
+    # triangle, which is the lower one of Aᵀ.)
     TRANSPOSED = 4
+    # The symmetric eigen gufuncs, (n,n)->(n) (VALUES) or (n,n)->(n),(n,n)
+    # (FULL: the eigenvectors too), by KERNEL_JACOBI_EIGH.
+    EIGEN = 8
 
 
 cdef struct Operands:
@@ -74,19 +78,27 @@ cdef inline Operands unpack_operands(char** args, npy_intp* dimensions, npy_intp
     cdef Operands op
     cdef bint transposed = mode & TRANSPOSED
     cdef int flavour = mode & FLAVOUR_MASK
+    cdef bint eigen = mode & EIGEN
     cdef npy_intp* core
     op.want_uv = flavour != VALUES
-    core = steps + (4 if op.want_uv else 2)
+    core = steps + (2 + op.want_uv * (1 if eigen else 2))
     op.count = dimensions[0]
-    op.m = dimensions[2] if transposed else dimensions[1]
-    op.n = dimensions[1] if transposed else dimensions[2]
-    op.ucols = op.m if flavour == FULL else op.n
+    op.m = dimensions[2] if transposed and not eigen else dimensions[1]
+    op.n = dimensions[1] if transposed or eigen else dimensions[2]
+    op.ucols = 0 if eigen else op.m if flavour == FULL else op.n
     op.a = args[0]
     op.a_outer = steps[0]
     op.a_row = core[1] if transposed else core[0]
     op.a_col = core[0] if transposed else core[1]
     op.u = op.v = NULL
     op.u_outer = op.u_elem = op.u_vector = op.v_outer = op.v_elem = op.v_vector = 0
+    if eigen:
+        # Outputs w (args[1]) and, for FULL, the eigenvectors' matrix (args[2]),
+        # whose columns are the kernel's v.
+        op.s, op.s_outer, op.s_step = args[1], steps[1], core[2]
+        if op.want_uv:
+            op.v, op.v_outer, op.v_elem, op.v_vector = args[2], steps[2], core[3], core[4]
+        return op
     if not op.want_uv:
         op.s, op.s_outer, op.s_step = args[1], steps[1], core[2]
         return op
@@ -125,8 +137,10 @@ cdef inline void prefetch_block(const Operands* op, npy_intp start,
     prefetch_matrices(op.s + start * op.s_outer, op.s_outer, (op.n - 1) * op.s_step, lanes,
                       True)
     if op.want_uv:
-        prefetch_matrices(op.u + start * op.u_outer, op.u_outer,
-                          (op.m - 1) * op.u_elem + (op.ucols - 1) * op.u_vector, lanes, True)
+        if op.ucols:
+            prefetch_matrices(op.u + start * op.u_outer, op.u_outer,
+                              (op.m - 1) * op.u_elem + (op.ucols - 1) * op.u_vector, lanes,
+                              True)
         prefetch_matrices(op.v + start * op.v_outer, op.v_outer,
                           (op.n - 1) * op.v_elem + (op.n - 1) * op.v_vector, lanes, True)
 
@@ -238,9 +252,10 @@ cdef inline void fill_strided(char* dst, Py_ssize_t length, Py_ssize_t count,
 
 
 cdef inline void fill_empty_matrices(const Operands* op, real value_type) noexcept nogil:
-    """The SVD of m×0 matrices: no singular values; a full U is the identity."""
+    """The SVD of m×0 matrices: no singular values; a full U is the identity.
+    (0×0 eigen decompositions have nothing to fill.)"""
     cdef npy_intp k
-    if not op.want_uv:
+    if not op.want_uv or op.u == NULL:
         return
     for k in range(op.count):
         fill_strided(op.u + k * op.u_outer, op.m, op.ucols, op.u_elem, op.u_vector, <real>0)
@@ -280,7 +295,7 @@ cdef inline bint run_block(KernelId kernel, const Operands* op, const IndexTable
         finite = svd_lanes(kernel, a, m, n, u, s, v, ucols, op.want_uv, BLOCK_LANES,
                            BLOCK_LANES)
     else:
-        finite = svd_lanes(kernel, a, m, n, u, s, v, ucols, op.want_uv, lanes, BLOCK_LANES)
+        finite = svd_lanes(kernel, a, m, n, u, s, v, ucols, op.want_uv, lanes, block)
     if full and tables.s != NULL:
         indexed_copy(<real*>(op.s + start * op.s_outer), s, tables.s, n * block)
     else:
@@ -288,7 +303,9 @@ cdef inline bint run_block(KernelId kernel, const Operands* op, const IndexTable
                         op.s_step, 0)
     if not op.want_uv:
         return finite
-    if full and tables.u != NULL:
+    if ucols == 0:
+        pass    # (the eigen gufuncs: no U)
+    elif full and tables.u != NULL:
         indexed_copy(<real*>(op.u + start * op.u_outer), u, tables.u, m * ucols * block)
     else:
         scatter_columns(u, m, ucols, lanes, block, op.u + start * op.u_outer, op.u_outer,
@@ -332,10 +349,11 @@ cdef inline bint decompose_blocks(KernelId kernel, const Operands* op,
         tables.a = gather_table(op, sizeof(real), block, table_space)
         tables.s = scatter_table(n, 1, op.s_step, 0, op.s_outer, sizeof(real), block,
                                  table_space + MAX_INDEXED_ENTRIES * block)
-        if op.want_uv:
+        if op.want_uv and op.ucols:
             tables.u = scatter_table(m, op.ucols, op.u_elem, op.u_vector, op.u_outer,
                                      sizeof(real), block,
                                      table_space + 2 * MAX_INDEXED_ENTRIES * block)
+        if op.want_uv:
             tables.v = scatter_table(n, n, op.v_elem, op.v_vector, op.v_outer, sizeof(real),
                                      block, table_space + 3 * MAX_INDEXED_ENTRIES * block)
     start = 0

@@ -10,17 +10,18 @@ cimport numpy as cnp
 from numpy cimport npy_intp
 from cpython.mem cimport PyMem_Malloc
 
-from fastsvd.kernels cimport real, kernel_for_shape, KernelId
+from fastsvd.kernels cimport real, kernel_for_shape, KernelId, KERNEL_JACOBI_EIGH
 from fastsvd.kernels cimport MAX_KERNEL_DIM as MAX_SIDE, BLOCK_LANES as BLOCK
 from fastsvd.kernels cimport WIDE_BLOCK_LANES as WIDE_BLOCK
 from fastsvd._gufunc_blocks cimport (Operands, unpack_operands, decompose_blocks,
-                                     fill_empty_matrices, VALUES, THIN, FULL, TRANSPOSED)
+                                     fill_empty_matrices, VALUES, THIN, FULL, TRANSPOSED,
+                                     EIGEN)
 
 import numpy as np
 
 from fastsvd._gufunc_table import GUFUNCS
 from fastsvd._gufunc_table import VALUES as VALUES_FLAVOUR, THIN as THIN_FLAVOUR
-from fastsvd._gufunc_table import FULL as FULL_FLAVOUR
+from fastsvd._gufunc_table import FULL as FULL_FLAVOUR, EIGVALS, EIGH, OUTPUTS
 
 cnp.import_array()
 cnp.import_ufunc()
@@ -54,12 +55,14 @@ cdef void svd_loop(char** args, npy_intp* dimensions, npy_intp* steps, void* dat
     there held a signaling NaN), so they are dropped.
     """
     cdef fastsvd_fp_flags on_entry = fastsvd_save_fp_flags()
-    cdef Operands op = unpack_operands(args, dimensions, steps, <int><size_t>data)
+    cdef int mode = <int><size_t>data
+    cdef Operands op = unpack_operands(args, dimensions, steps, mode)
     cdef bint finite = True
     if op.n == 0:
         fill_empty_matrices(&op, value_type)
     else:   # check_core_dims let only shapes with a kernel through
-        finite = decompose_blocks(kernel_for_shape(op.m, op.n), &op, value_type)
+        finite = decompose_blocks(KERNEL_JACOBI_EIGH if mode & EIGEN
+                                  else kernel_for_shape(op.m, op.n), &op, value_type)
     fastsvd_restore_fp_flags(on_entry)
     if not finite:
         feraiseexcept(FE_INVALID)
@@ -80,8 +83,15 @@ cdef int check_core_dims(PyUFuncObject* ufunc, npy_intp* core_dim_sizes) except 
     signature of the table) must suit the gufunc, or ValueError.  Empty
     matrices are fine; sides over the kernels' limit are not, nor M > N for
     the M < N gufunc, nor M < N for the M ≥ N one."""
-    cdef npy_intp m = core_dim_sizes[0], n = core_dim_sizes[1]
-    cdef bint wide = (<int><size_t>ufunc.data[0]) & TRANSPOSED
+    cdef int mode = <int><size_t>ufunc.data[0]
+    cdef npy_intp m = core_dim_sizes[0], n
+    cdef bint wide = mode & TRANSPOSED
+    if mode & EIGEN:     # (n,n): one core size
+        if m > MAX_SIDE:
+            raise ValueError(f"fastsvd's gufuncs take N <= {MAX_SIDE}, got {m}x{m}: "
+                             "fastsvd.eigh hands larger matrices to numpy")
+        return 0
+    n = core_dim_sizes[1]
     if m > MAX_SIDE or n > MAX_SIDE:
         raise ValueError(f"fastsvd's gufuncs take M, N <= {MAX_SIDE}, got {m}x{n}: "
                          "fastsvd.svd hands larger matrices to numpy")
@@ -101,15 +111,18 @@ cdef char values_types[4]
 values_types[:] = [cnp.NPY_FLOAT, cnp.NPY_FLOAT, cnp.NPY_DOUBLE, cnp.NPY_DOUBLE]
 cdef char uv_types[8]
 uv_types[:] = [cnp.NPY_FLOAT] * 4 + [cnp.NPY_DOUBLE] * 4
+cdef char eigh_types[6]
+eigh_types[:] = [cnp.NPY_FLOAT] * 3 + [cnp.NPY_DOUBLE] * 3
 
-_FLAVOUR_MODES = {VALUES_FLAVOUR: VALUES, THIN_FLAVOUR: THIN, FULL_FLAVOUR: FULL}
+_FLAVOUR_MODES = {VALUES_FLAVOUR: VALUES, THIN_FLAVOUR: THIN, FULL_FLAVOUR: FULL,
+                  EIGVALS: EIGEN | VALUES, EIGH: EIGEN | FULL}
 # The ufuncs keep the char* of name, doc and signature: the bytes stay alive here.
 _keep_alive = []
 
 
 cdef object make_gufunc(str name, str flavour, bint wide, str signature, str doc):
     cdef int mode = _FLAVOUR_MODES[flavour] | (TRANSPOSED if wide else 0)
-    cdef bint want_uv = flavour != VALUES_FLAVOUR
+    cdef int outputs = OUTPUTS[flavour]
     cdef void** data = <void**>PyMem_Malloc(2 * sizeof(void*))   # never freed, as loops
     if data == NULL:
         raise MemoryError()
@@ -117,10 +130,12 @@ cdef object make_gufunc(str name, str flavour, bint wide, str signature, str doc
     keep = (name.encode(), doc.encode(), signature.encode())
     _keep_alive.append(keep)
     cdef char* types = values_types
-    if want_uv:
+    if outputs == 3:
         types = uv_types
+    elif outputs == 2:
+        types = eigh_types
     gufunc = cnp.PyUFunc_FromFuncAndDataAndSignature(
-        loops, data, types, 2, 1, 3 if want_uv else 1,
+        loops, data, types, 2, 1, outputs,
         cnp.PyUFunc_None, keep[0], keep[1], 0, keep[2])
     (<PyUFuncObject*>gufunc).process_core_dims_func = check_core_dims
     return gufunc

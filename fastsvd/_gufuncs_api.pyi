@@ -11,6 +11,10 @@ svd_thin_m_ge_n: np.ufunc
 svd_thin_m_lt_n: np.ufunc
 svd_full_m_ge_n: np.ufunc
 svd_full_m_lt_n: np.ufunc
+eigvalsh_lower: np.ufunc
+eigvalsh_upper: np.ufunc
+eigh_lower: np.ufunc
+eigh_upper: np.ufunc
 MAX_KERNEL_DIM: int
 BLOCK_LANES: int
 WIDE_BLOCK_LANES: int

@@ -61,20 +61,48 @@ cdef inline void unit_vector_orthogonal_to(const real* q, Py_ssize_t m, Py_ssize
 
 
 cdef inline void order_columns(real* a, real* s, real* v, Py_ssize_t i, Py_ssize_t j,
-                               Py_ssize_t m, Py_ssize_t n, bint want_uv, unsigned char* flag,
-                               Py_ssize_t lanes, Py_ssize_t stride) noexcept nogil:
-    """Per lane, put the larger of σᵢ, σⱼ (i < j) first, with columns i, j of a and v."""
+                               Py_ssize_t m, Py_ssize_t n, bint want_uv, bint ascending,
+                               unsigned char* flag, Py_ssize_t lanes,
+                               Py_ssize_t stride) noexcept nogil:
+    """Per lane, put sᵢ, sⱼ (i < j) in order, the larger first (the smaller when
+    ascending), with columns i, j of a (unless NULL) and of v."""
     cdef int count = 0
     cdef Py_ssize_t l
     for l in range(lanes):
-        flag[l] = s[j * stride + l] > s[i * stride + l]
+        flag[l] = (s[i * stride + l] > s[j * stride + l] if ascending
+                   else s[j * stride + l] > s[i * stride + l])
         count += flag[l]
     if count == 0:
         return
     swap_where(s + i * stride, s + j * stride, 1, flag, lanes, stride)
     if want_uv:
-        swap_where(a + i * m * stride, a + j * m * stride, m, flag, lanes, stride)
+        if a != NULL:
+            swap_where(a + i * m * stride, a + j * m * stride, m, flag, lanes, stride)
         swap_where(v + i * n * stride, v + j * n * stride, n, flag, lanes, stride)
+
+
+cdef inline void sort_columns(real* a, real* s, real* v, Py_ssize_t m, Py_ssize_t n,
+                              bint want_uv, bint ascending, Py_ssize_t lanes,
+                              Py_ssize_t stride) noexcept nogil:
+    """Sort s per lane (descending, or ascending), the columns of a (M long,
+    unless NULL) and v (N long) alongside: Batcher's odd–even merge sort (for
+    any n), about n·log²n/4 compare-exchanges, 191 for n = 32 where exchanging
+    neighbours took 496, the same steps in every lane."""
+    cdef unsigned char flag[WIDE_BLOCK_LANES]
+    cdef Py_ssize_t i, j, span, gap
+    span = 1
+    while span < n:
+        gap = span
+        while gap >= 1:
+            j = gap % span
+            while j < n - gap:
+                for i in range(j, min(j + gap, n - gap)):
+                    if i // (2 * span) == (i + gap) // (2 * span):
+                        order_columns(a, s, v, i, i + gap, m, n, want_uv, ascending, flag,
+                                      lanes, stride)
+                j += 2 * gap
+            gap //= 2
+        span *= 2
 
 
 cdef inline void finish_jacobi(real* a, Py_ssize_t m, Py_ssize_t n, real* u, real* s,
@@ -95,24 +123,10 @@ cdef inline void finish_jacobi(real* a, Py_ssize_t m, Py_ssize_t n, real* u, rea
     cdef real completion[MAX_KERNEL_DIM * WIDE_BLOCK_LANES]
     cdef real x = 1
     cdef int count
-    cdef Py_ssize_t i, j, k, l, span, gap
+    cdef Py_ssize_t j, k, l
     for j in range(n):
         column_norms(a + j * m * stride, m, s + j * stride, lanes, stride)
-    # Batcher's odd–even merge sort (for any n): about n·log²n/4 compare-exchanges,
-    # 191 for n = 32 where exchanging neighbours took 496, each moving two
-    # columns of a and of v in every lane.
-    span = 1
-    while span < n:
-        gap = span
-        while gap >= 1:
-            j = gap % span
-            while j < n - gap:
-                for i in range(j, min(j + gap, n - gap)):
-                    if i // (2 * span) == (i + gap) // (2 * span):
-                        order_columns(a, s, v, i, i + gap, m, n, want_uv, flag, lanes, stride)
-                j += 2 * gap
-            gap //= 2
-        span *= 2
+    sort_columns(a, s, v, m, n, want_uv, False, lanes, stride)
     if not want_uv:
         return
     for j in range(ucols):

@@ -71,6 +71,17 @@ cdef inline void jacobi_rotation_vector(const vreal* alpha, const vreal* beta,
     rotation is made.  K, a constant power of two, scales exactly and costs
     one multiplication.
     """
+    rotation_needed_vector(alpha, beta, gamma, tol, needed)
+    rotation_where_needed(alpha, beta, gamma, needed, c, s)
+
+
+cdef inline void rotation_where_needed(const vreal* alpha, const vreal* beta,
+                                       const vreal* gamma, const vreal* needed, vreal* c,
+                                       vreal* s) noexcept nogil:
+    """jacobi_rotation_vector's rotation in the lanes that `needed` marks, c = 1
+    and s = 0 exactly in the others: also the rotation [[c, s], [−s, c]] that
+    diagonalises the symmetric [[α, γ], [γ, β]] (by JᵀMJ), for the symmetric
+    eigen kernel."""
     cdef vreal one, zero, guard, d, g, r, w, q, x, y
     if vreal is vdouble or vreal is vdouble1:
         v_set1(&guard, r_square_guard(<double>0))
@@ -78,7 +89,6 @@ cdef inline void jacobi_rotation_vector(const vreal* alpha, const vreal* beta,
         v_set1(&guard, r_square_guard(<float>0))
     v_set1(&one, 1)
     v_set1(&zero, 0)
-    rotation_needed_vector(alpha, beta, gamma, tol, needed)
     # Lanes that do not rotate compute from d = 1, g = 0: no 0/0 anywhere.
     v_sub(&d, beta, alpha)
     v_mul(&d, &d, &guard)

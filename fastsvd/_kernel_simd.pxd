@@ -27,6 +27,7 @@ cdef extern from "_simd.h" nogil:
     void v_add "fastsvd_v_add"(void* z, const void* a, const void* b)
     void v_sub "fastsvd_v_sub"(void* z, const void* a, const void* b)
     void v_mul "fastsvd_v_mul"(void* z, const void* a, const void* b)
+    void v_div "fastsvd_v_div"(void* z, const void* a, const void* b)
     # z = a·b + c, rounded once where the build has FMA.
     void v_fmadd "fastsvd_v_fmadd"(void* z, const void* a, const void* b, const void* c)
     void v_abs "fastsvd_v_abs"(void* z, const void* a)

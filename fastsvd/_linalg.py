@@ -3,8 +3,9 @@
 Modelled on ``numpy/linalg/_linalg.py``: a thin layer that validates, casts,
 picks a gufunc and turns the floating-point "invalid" flag the loops raise for
 NaN/Inf input into ``LinAlgError``.  Everything without a kernel (complex
-input, sides over 32, empty matrices, ``hermitian=True``) goes to numpy, after
-a finiteness check so that no input can hang LAPACK.
+input, sides over 32, empty matrices) goes to numpy, after a finiteness check
+so that no input can hang LAPACK; ``hermitian=True`` goes through the symmetric
+eigen kernel of ``_eigh.py``.
 """
 from __future__ import annotations
 
@@ -158,20 +159,30 @@ def _nonfinite_matrices(a):
     return ~np.isfinite(a).all(axis=(-2, -1))
 
 
-def _numpy_svd(arr, full_matrices, compute_uv, hermitian, nonfinite):
-    """numpy.linalg.svd, but NaN/Inf handled first: LAPACK may never return on them.
-    With hermitian=True numpy reads only the lower triangle, and so does the check."""
-    bad = _nonfinite_matrices(np.tril(arr) if hermitian else arr)
+def _numpy_guarded(call, arr, read, nonfinite):
+    """call(arr), a numpy.linalg function, but NaN/Inf handled first: LAPACK may
+    never return on them.  `read`: the entries numpy reads (a triangle of arr
+    for the symmetric functions), which the check looks at; every part of the
+    result gets NaN for a matrix it found them in."""
+    bad = _nonfinite_matrices(read)
     if bad.any():
         if nonfinite == "raise":
             raise _nonfinite_error()
         arr = arr.copy()
         arr[bad] = 0
-    result = np.linalg.svd(arr, full_matrices=full_matrices, compute_uv=compute_uv,
-                           hermitian=hermitian)
-    for part in (result if compute_uv else (result,)):
+    result = call(arr)
+    for part in (result if isinstance(result, tuple) else (result,)):
         part[bad] = np.nan
     return result
+
+
+def _numpy_svd(arr, full_matrices, compute_uv, hermitian, nonfinite):
+    """numpy.linalg.svd under _numpy_guarded.  With hermitian=True numpy reads
+    only the lower triangle, and so does the check."""
+    return _numpy_guarded(
+        functools.partial(np.linalg.svd, full_matrices=full_matrices, compute_uv=compute_uv,
+                          hermitian=hermitian),
+        arr, np.tril(arr) if hermitian else arr, nonfinite)
 
 
 def svd(a, full_matrices=True, compute_uv=True, hermitian=False, *,
@@ -182,9 +193,9 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False, *,
     ``a = U @ diag(S) @ Vh``, with the same arguments, results
     (``SVDResult(U, S, Vh)``, or ``S`` alone), shapes, dtypes, broadcasting
     and errors as numpy.  Real matrices with 1 ≤ M, N ≤ 32 use fastsvd's
-    kernels; others (complex input, sides over 32, empty matrices,
-    ``hermitian=True``) go to numpy, after a check for NaN and Inf so that no
-    input can hang LAPACK.
+    kernels (``hermitian=True``: the symmetric eigen kernel); others (complex
+    input, sides over 32, empty matrices) go to numpy, after a check for NaN
+    and Inf so that no input can hang LAPACK.
 
     Parameters
     ----------
@@ -198,9 +209,11 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False, *,
     compute_uv : bool, optional
         Whether to compute U and Vh besides S (default True).
     hermitian : bool, optional
-        If True, `a` is taken to be Hermitian (symmetric if real): numpy's
-        SVD then reads only its lower triangle, and so does fastsvd's check
-        for NaN and Inf.  Such matrices go to numpy.  Default False.
+        If True, `a` is taken to be Hermitian (symmetric if real) and only its
+        lower triangle is read, as numpy reads it.  Real ones up to 32×32 go
+        through :func:`eigh`'s kernel: S = |λ| descending, U the eigenvectors
+        and Vh their rows times sign(λ) (+1 for λ = 0, so that Vh stays
+        orthogonal); complex ones go to numpy.  Default False.
     signed : bool, optional
         The *signed* ("rotation-variant") SVD of square matrices used in
         graphics and invertible finite elements (McAdams et al. 2011): U and Vh
@@ -347,7 +360,10 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False, *,
     dtype = arr.dtype
     if dtype is not _FLOAT64 and dtype is not _FLOAT32:
         dtype = _kernel_dtype(arr)
-    if hermitian or dtype is None or kernel_name(m, n) is None:
+    if hermitian and dtype is not None and m == n and m <= _gufuncs.MAX_KERNEL_DIM:
+        from ._eigh import hermitian_svd  # (_eigh builds on this module)
+        result = hermitian_svd(arr.astype(dtype, copy=False), compute_uv, nonfinite, workers)
+    elif hermitian or dtype is None or kernel_name(m, n) is None:
         result = _numpy_svd(arr, full_matrices, compute_uv, hermitian, nonfinite)
     else:
         # Builtin dtypes are singletons: `is` spares astype's cost on single matrices.

@@ -47,6 +47,8 @@ static inline V V##_sub(V a, V b)                                               
 { V z; for (int i = 0; i < N; i++) z.x[i] = a.x[i] - b.x[i]; return z; }             \
 static inline V V##_mul(V a, V b)                                                    \
 { V z; for (int i = 0; i < N; i++) z.x[i] = a.x[i] * b.x[i]; return z; }             \
+static inline V V##_div(V a, V b)                                                    \
+{ V z; for (int i = 0; i < N; i++) z.x[i] = a.x[i] / b.x[i]; return z; }             \
 static inline V V##_fmadd(V a, V b, V c)                                             \
 { V z; for (int i = 0; i < N; i++) z.x[i] = FMA(a.x[i], b.x[i], c.x[i]); return z; } \
 static inline V V##_abs(V a)                                                         \
@@ -80,6 +82,7 @@ static inline void V##_store(void* p, V x) { PREFIX##_storeu_##SUFFIX(p, x); }  
 static inline V V##_add(V x, V y) { return PREFIX##_add_##SUFFIX(x, y); }             \
 static inline V V##_sub(V x, V y) { return PREFIX##_sub_##SUFFIX(x, y); }             \
 static inline V V##_mul(V x, V y) { return PREFIX##_mul_##SUFFIX(x, y); }             \
+static inline V V##_div(V x, V y) { return PREFIX##_div_##SUFFIX(x, y); }             \
 static inline V V##_fmadd(V x, V y, V w) { return PREFIX##_fmadd_##SUFFIX(x, y, w); } \
 static inline V V##_max(V x, V y) { return PREFIX##_max_##SUFFIX(x, y); }             \
 static inline V V##_sqrt(V x) { return PREFIX##_sqrt_##SUFFIX(x); }
@@ -283,6 +286,7 @@ static inline void fastsvd_indexed_copyf(float* dst, const float* src, const int
 #define fastsvd_v_add(z, a, b) (*(z) = FASTSVD_PICK(z, add)(*(a), *(b)))
 #define fastsvd_v_sub(z, a, b) (*(z) = FASTSVD_PICK(z, sub)(*(a), *(b)))
 #define fastsvd_v_mul(z, a, b) (*(z) = FASTSVD_PICK(z, mul)(*(a), *(b)))
+#define fastsvd_v_div(z, a, b) (*(z) = FASTSVD_PICK(z, div)(*(a), *(b)))
 #define fastsvd_v_fmadd(z, a, b, c) (*(z) = FASTSVD_PICK(z, fmadd)(*(a), *(b), *(c)))
 #define fastsvd_v_abs(z, a) (*(z) = FASTSVD_PICK(z, abs)(*(a)))
 #define fastsvd_v_max(z, a, b) (*(z) = FASTSVD_PICK(z, max)(*(a), *(b)))

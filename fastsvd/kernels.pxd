@@ -13,6 +13,7 @@ Layers, bottom up::
     _kernel_jacobi_3x3.pxd   the 3×3 sweeps (vectors, in registers) and finish
     _kernel_jacobi_columns.pxd  the wider shapes' sweeps, one matrix's columns across lanes
     _kernel_refine.pxd       columns the sweeps leave as negligible, one matrix at a time
+    _kernel_eigh.pxd         the symmetric eigen kernel: two-sided cyclic Jacobi, in vectors
     _kernel_finish.pxd       σ sorted by a sorting network, U completed
     kernels.pxd              this file: shape → kernel table, block sizes, entry points
     _gufunc_blocks.pxd       numpy's strided stacks ↔ blocks: gather, run, scatter
@@ -41,6 +42,7 @@ from fastsvd._kernel_jacobi_3x3 cimport jacobi_sweeps_3x3, finish_jacobi_3x3
 from fastsvd._kernel_jacobi_columns cimport jacobi_sweeps_columns
 from fastsvd._kernel_refine cimport find_small_columns, refine_small_columns
 from fastsvd._kernel_finish cimport finish_jacobi
+from fastsvd._kernel_eigh cimport symmetrize_lanes, jacobi_eigen, finish_eigen
 
 cdef enum KernelId:
     KERNEL_NONE = 0
@@ -49,8 +51,13 @@ cdef enum KernelId:
     KERNEL_JACOBI_3X3 = 3
     KERNEL_JACOBI = 4
     KERNEL_JACOBI_COLUMNS = 5
+    # The symmetric eigen decomposition of an N×N matrix's lower triangle.
+    KERNEL_JACOBI_EIGH = 6
 
 cdef enum:
+    # Symmetric eigen problems wider than this take blocks of NARROW_BLOCK_LANES.
+    EIGH_NARROW_BLOCK_FROM_N = 16
+    NARROW_BLOCK_LANES = 8
     # Matrices with at least this many columns take KERNEL_JACOBI_COLUMNS:
     # one 12×12 by itself ran 2.4× faster than with KERNEL_JACOBI (no faster
     # than numpy's) and a stack 1.35× slower; from 15 columns both gain.
@@ -80,6 +87,8 @@ cdef inline Py_ssize_t block_lanes(KernelId kernel, Py_ssize_t m, Py_ssize_t n,
     kernels and float gained nothing, and 2×2 lost."""
     if real is double and kernel == KERNEL_JACOBI and m * n <= 256:
         return WIDE_BLOCK_LANES
+    if kernel == KERNEL_JACOBI_EIGH and n > EIGH_NARROW_BLOCK_FROM_N:
+        return NARROW_BLOCK_LANES
     return BLOCK_LANES
 
 
@@ -92,13 +101,25 @@ cdef inline bint svd_lanes(KernelId kernel, real* a, Py_ssize_t m, Py_ssize_t n,
 
     u and v are written only when want_uv.  Returns whether every matrix was
     finite; a matrix holding NaN or Inf gets NaN in all its outputs.
+
+    With KERNEL_JACOBI_EIGH (m = n, ucols = 0): the eigen decomposition of the
+    symmetric matrix whose lower triangle a holds (the upper one is not read),
+    eigenvalues ascending in s and eigenvectors as the columns of v.
     """
     cdef real up1[WIDE_BLOCK_LANES]
     cdef real up2[WIDE_BLOCK_LANES]
     cdef unsigned char small[WIDE_BLOCK_LANES]
-    cdef bint finite = scale_lanes_zeroing_nonfinite(a, m * n, lanes, stride, up1, up2)
+    cdef bint finite
     cdef Py_ssize_t i, l
-    if kernel == KERNEL_GRAM_2X2:
+    if kernel == KERNEL_JACOBI_EIGH:
+        symmetrize_lanes(a, n, lanes, stride)
+    finite = scale_lanes_zeroing_nonfinite(a, m * n, lanes, stride, up1, up2)
+    if kernel == KERNEL_JACOBI_EIGH:
+        if want_uv:
+            set_identity_lanes(v, n, lanes, stride)
+        jacobi_eigen(a, n, v, want_uv, lanes, stride)
+        finish_eigen(a, n, s, v, want_uv, lanes, stride)
+    elif kernel == KERNEL_GRAM_2X2:
         svd_gram_2x2(a, u, s, v, lanes, stride)
     elif kernel == KERNEL_GRAM_3X2:
         svd_gram_3x2(a, u, s, v, ucols, lanes, stride)
@@ -163,3 +184,24 @@ cdef inline bint svd_small(real* a, Py_ssize_t m, Py_ssize_t n, real* u, real* s
                 v[i] = NAN
         return False
     return svd_lanes(kernel, a, m, n, u, s, v, ucols, want_uv, 1, 1)
+
+
+cdef inline bint eigh_small(real* a, Py_ssize_t n, real* w, real* v, bint want_v) noexcept nogil:
+    """Eigen decomposition of one symmetric N×N matrix, for other Cython code.
+
+    a (N×N, contiguous, overwritten): only its lower triangle is read, in
+    column-major order (entry (i, j), i ≥ j, at a[j*N + i]; a row-major
+    matrix's upper triangle, that is).  w (N): the eigenvalues, ascending; v
+    (N×N, column-major, written when want_v): the eigenvectors as columns,
+    A = V·diag(w)·Vᵀ.  Returns False, with NaN in w (and v), when the lower
+    triangle holds NaN or Inf or N is not in 1 … MAX_KERNEL_DIM; True otherwise.
+    """
+    cdef Py_ssize_t i
+    if n < 1 or n > MAX_KERNEL_DIM:
+        for i in range(max(n, 0)):
+            w[i] = NAN
+        if want_v:
+            for i in range(max(n, 0) * max(n, 0)):
+                v[i] = NAN
+        return False
+    return svd_lanes(KERNEL_JACOBI_EIGH, a, n, n, NULL, w, v, 0, want_v, 1, 1)

@@ -1,5 +1,6 @@
 """The one place that defines fastsvd's accuracy bars, the tools to measure them,
-and assert_svd_contract, the one check of an SVD result that every test file uses.
+and assert_svd_contract (assert_eigh_contract), the one check of an SVD (a
+symmetric eigen decomposition) result that every test file uses.
 
 Errors are measured in extended precision (numpy's longdouble for residuals,
 mpmath at 40 digits for reference singular values), so that the measurement
@@ -21,6 +22,10 @@ SMALLEST_SIGMA_RELATIVE_FACTOR = 1000
 # Jacobi gets every σ to relative accuracy ~ε·κ(B) (Demmel & Veselić 1992); the
 # bar is this factor times ε·κ(B), see graded_relative_tolerance.
 GRADED_RELATIVE_FACTOR = 1000
+# Symmetric eigen kernel: ‖A − QΛQᵀ‖/‖A‖, ‖QᵀQ − I‖ and |λ − λ_ref|/‖A‖₂ within
+# this factor times N·ε; a positive definite A = D·B·D gets every λ relative to
+# graded_relative_tolerance(dtype, κ(B)) (Demmel & Veselić 1992).
+EIGH_FACTOR_PER_DIM = 10
 
 
 def eps(dtype):
@@ -182,6 +187,46 @@ def reference_singular_values(a, digits=40):
         m = mpmath.matrix(a.tolist())
         values = mpmath.svd_r(m, compute_uv=False)
         return np.array(sorted((float(v) for v in values), reverse=True))
+
+
+def eigh_tolerance(dtype, n):
+    """Bar for the eigen decomposition of an N×N symmetric matrix, relative to ‖A‖."""
+    return EIGH_FACTOR_PER_DIM * max(n, 1) * eps(dtype)
+
+
+def reference_eigenvalues(a, digits=40):
+    """Eigenvalues of one real symmetric matrix (its lower triangle) to `digits`
+    digits (mpmath), ascending."""
+    a = np.tril(np.asarray(a, dtype=np.float64))
+    a = a + np.tril(a, -1).T
+    with mpmath.workdps(digits):
+        values = mpmath.eigsy(mpmath.matrix(a.tolist()), eigvals_only=True)
+        return np.array(sorted(float(v) for v in values))
+
+
+def assert_eigh_contract(a, w, q=None, *, upper=False, bar=None):
+    """An eigen decomposition (w ascending, q's columns the eigenvectors) of each
+    symmetric matrix of a stack, from the triangle numpy's UPLO reads: real
+    outputs of the kernel dtype, ascending, A = QΛQᵀ and QᵀQ = I to the bar
+    (eigh_tolerance unless given), in extended precision."""
+    a = np.asarray(a)
+    n = a.shape[-1]
+    dtype = result_dtype(a.dtype)
+    bar = eigh_tolerance(dtype, n) if bar is None else bar
+    tri = np.triu(a) if upper else np.tril(a)
+    sym = _ld(tri) + np.swapaxes(_ld(np.triu(a, 1) if upper else np.tril(a, -1)), -1, -2)
+    assert w.dtype == dtype and w.shape == a.shape[:-1], (w.dtype, w.shape)
+    assert (np.diff(w, axis=-1) >= 0).all(), "eigenvalues not ascending"
+    norm = np.sqrt((sym ** 2).sum(axis=(-2, -1)))
+    scale = np.where(norm > 0, norm, 1)
+    if q is None:
+        return
+    assert q.dtype == dtype and q.shape == a.shape, (q.dtype, q.shape)
+    recon = (_ld(q) * _ld(w)[..., None, :]) @ np.swapaxes(_ld(q), -1, -2)
+    residual = np.sqrt(((sym - recon) ** 2).sum(axis=(-2, -1))) / scale
+    assert residual.max() <= bar, f"‖A − QΛQᵀ‖/‖A‖ up to {float(residual.max()):.3e} > {bar:.3e}"
+    orth = np.abs(np.swapaxes(_ld(q), -1, -2) @ _ld(q) - np.eye(n)).max() if n else 0
+    assert orth <= bar, f"‖QᵀQ − I‖ = {float(orth):.3e} > {bar:.3e}"
 
 
 def random_orthogonal(rng, n):

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import fastsvd
-from accuracy import assert_svd_contract, tolerance
+from accuracy import assert_eigh_contract, assert_svd_contract, tolerance
 
 pytest.importorskip("Cython")
 
@@ -47,6 +47,32 @@ EXTENSION = textwrap.dedent('''
                     for i in range(2):
                         vh_view[k, j, i] = v[j * 2 + i]     # row j of Vh = column j of V
         return u_out, s_out, vh_out, ok_out.astype(bool)
+
+    from fastsvd.kernels cimport eigh_small
+
+    def eigen(double[:, :, ::1] matrices):
+        """eigh of each row-major symmetric 4×4 matrix: row-major is the
+        transpose of column-major, so the kernel reads its upper triangle."""
+        cdef Py_ssize_t count = matrices.shape[0], k, i, j
+        w_out = np.empty((count, 4))
+        q_out = np.empty((count, 4, 4))
+        ok_out = np.empty(count, dtype=np.uint8)
+        cdef double[:, ::1] w_view = w_out
+        cdef double[:, :, ::1] q_view = q_out
+        cdef unsigned char[::1] ok_view = ok_out
+        cdef double a[16]
+        cdef double w[4]
+        cdef double v[16]
+        with nogil:
+            for k in range(count):
+                for i in range(16):
+                    a[i] = matrices[k, i // 4, i % 4]
+                ok_view[k] = eigh_small(a, 4, w, v, True)
+                for j in range(4):
+                    w_view[k, j] = w[j]
+                    for i in range(4):
+                        q_view[k, i, j] = v[j * 4 + i]
+        return w_out, q_out, ok_out.astype(bool)
 ''')
 
 SETUP = textwrap.dedent('''
@@ -104,3 +130,18 @@ def test_cimported_kernel_reports_nonfinite(user_module):
     assert ok.tolist() == [True, False]
     assert np.isnan(s[1]).all() and np.isnan(u[1]).all() and np.isnan(vh[1]).all()
     assert np.isfinite(s[0]).all()
+
+
+def test_cimported_eigen_kernel_matches_fastsvd(user_module):
+    a = np.random.default_rng(8).standard_normal((300, 4, 4))
+    a[:, np.tril(np.ones((4, 4), bool), -1)] = np.nan    # the triangle it does not read
+    a[5, 0, 3] = np.inf
+    w, q, ok = user_module.eigen(a)
+    assert ok.tolist() == [i != 5 for i in range(300)]
+    assert np.isnan(w[5]).all() and np.isnan(q[5]).all()
+    good = np.delete(a, 5, axis=0)
+    assert_eigh_contract(good, np.delete(w, 5, axis=0), np.delete(q, 5, axis=0), upper=True)
+    # (Compiled into the extension with its own flags: the last bits may differ.)
+    want = fastsvd.eigh(good, UPLO="U").eigenvalues
+    scale = np.abs(want).max(axis=-1, keepdims=True)
+    assert (np.abs(np.delete(w, 5, axis=0) - want) <= 100 * np.finfo(float).eps * scale).all()
