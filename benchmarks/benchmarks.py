@@ -1,4 +1,5 @@
-"""asv benchmarks: every kernel × dtype × batch size, with numpy.linalg.svd beside each.
+"""asv benchmarks: every kernel × dtype × batch size, with numpy.linalg.svd (and
+numpy.linalg.eigh for the symmetric kernel) beside each.
 
 Compare the "fastsvd" and "numpy" values of the `library` parameter from the
 same run: shared machines are noisy, ratios within one run are not.
@@ -18,6 +19,9 @@ LIBRARIES = ["fastsvd", "numpy"]
 MAX_ENTRIES = 20_000_000
 
 SVD_FUNCTIONS = {"fastsvd": fastsvd.svd, "numpy": np.linalg.svd}
+EIGH_FUNCTIONS = {"fastsvd": (fastsvd.eigh, fastsvd.eigvalsh),
+                  "numpy": (np.linalg.eigh, np.linalg.eigvalsh)}
+EIGH_SHAPES = ["2x2", "3x3", "4x4", "8x8", "16x16", "32x32"]
 
 
 def make_batch(shape, dtype, batch):
@@ -48,6 +52,30 @@ class SVD:
 
     def peakmem_svd(self, shape, dtype, batch, library):
         self.svd(self.a)
+
+
+class Eigh:
+    """Symmetric eigen decomposition (eigenvalues and vectors, or values alone),
+    and svd(hermitian=True), which goes through the same kernel."""
+
+    params = (EIGH_SHAPES, DTYPES, BATCHES, LIBRARIES)
+    param_names = ["shape", "dtype", "batch", "library"]
+    timeout = 300
+
+    def setup(self, shape, dtype, batch, library):
+        a = make_batch(shape, dtype, batch)
+        self.a = a + np.swapaxes(a, -1, -2)
+        self.eigh, self.eigvalsh = EIGH_FUNCTIONS[library]
+        self.svd = SVD_FUNCTIONS[library]
+
+    def time_eigh(self, shape, dtype, batch, library):
+        self.eigh(self.a)
+
+    def time_eigvalsh(self, shape, dtype, batch, library):
+        self.eigvalsh(self.a)
+
+    def time_svd_hermitian(self, shape, dtype, batch, library):
+        self.svd(self.a, hermitian=True)
 
 
 class MemoryFloor:

@@ -107,11 +107,11 @@ def _progress(shapes):
     return show, done
 
 
-def run_bench(shapes, dtype, count, repeat, out=None):
+def run_bench(shapes, dtype, count, repeat, out=None, op="svd"):
     out = out or sys.stdout
     show, done = _progress(shapes)
     try:
-        rows = _bench.run(shapes, dtype, count, repeat, progress=show)
+        rows = _bench.run(shapes, dtype, count, repeat, progress=show, op=op)
     finally:
         done()
     print(_bench.format_table(rows), file=out)
@@ -180,7 +180,16 @@ def _cmd_bench(args):
             print(f"fastsvd bench: --plot {args.plot}: no such directory {directory}",
                   file=sys.stderr)
             return 1
-    rows = run_bench(args.shapes, args.dtype, args.count, args.repeat)
+    shapes = args.shapes
+    if args.op == "eigh":
+        shapes = shapes or [shape for shape in _bench.DEFAULT_SHAPES if shape[0] == shape[1]]
+        wrong = [f"{m}x{n}" for m, n in shapes if m != n]
+        if wrong:
+            print(f"fastsvd bench: --op eigh takes square shapes, got {','.join(wrong)}",
+                  file=sys.stderr)
+            return 2
+    rows = run_bench(shapes or list(_bench.DEFAULT_SHAPES), args.dtype, args.count,
+                     args.repeat, op=args.op)
     if args.plot:
         _plot.plot_bench(rows, args.plot)
     return 0
@@ -237,14 +246,19 @@ def build_parser() -> argparse.ArgumentParser:
     decompose.set_defaults(func=_cmd_decompose)
 
     bench = commands.add_parser(
-        "bench", help="speed table against numpy.linalg.svd",
-        description="ns per matrix of a full SVD, fastsvd against numpy.linalg.svd on the "
-                    "same batch, with the memory floor; one thread, median of alternating "
-                    "runs. The table is in Markdown.")
-    bench.add_argument("--shapes", type=_shapes, default=list(_bench.DEFAULT_SHAPES),
+        "bench", help="speed table against numpy.linalg.svd (or eigh)",
+        description="ns per matrix of a full SVD (or, with --op eigh, a symmetric eigen "
+                    "decomposition), fastsvd against numpy on the same batch, with the "
+                    "memory floor; one thread, median of alternating runs. The table is "
+                    "in Markdown.")
+    bench.add_argument("--op", default="svd", choices=_bench.OPS,
+                       help="what to time: svd (default) or eigh, against "
+                            "numpy.linalg.svd or numpy.linalg.eigh")
+    bench.add_argument("--shapes", type=_shapes, default=None,
                        metavar="MxN,...",
                        help="shapes to time, e.g. 2x2,3x3 (default: "
-                            + ",".join(f"{m}x{n}" for m, n in _bench.DEFAULT_SHAPES) + ")")
+                            + ",".join(f"{m}x{n}" for m, n in _bench.DEFAULT_SHAPES)
+                            + ", the square ones for eigh)")
     bench.add_argument("--dtype", default="float64", choices=["float32", "float64"])
     bench.add_argument("--count", type=_at_least_one, default=None, metavar="N",
                        help="matrices per batch (default: a million for shapes up to 4x4, "

@@ -1,4 +1,4 @@
-"""Speed of fastsvd against numpy.linalg.svd, measured in the same run.
+"""Speed of fastsvd against numpy.linalg.svd (or eigh), measured in the same run.
 
 Shared machines are noisy, so every figure is the median of several runs and
 every ratio compares two medians of runs that alternate, on the same batch.
@@ -21,7 +21,14 @@ try:
 except ImportError:  # pragma: no cover - threadpoolctl is a dependency
     threadpool_limits = None
 
+from ._eigh import _GUFUNCS as _EIGEN_GUFUNCS
+from ._eigh import eigh
+from ._gufunc_table import EIGH
 from ._linalg import _gufunc_for, kernel_name, svd
+
+# The decompositions the bench times: fastsvd's function, numpy's, and the
+# gufunc for out= (lower triangle, for eigh).
+OPS = ("svd", "eigh")
 
 # Matrices per batch: a million for the small shapes, fewer where numpy would
 # take minutes (its per-matrix time grows with the size; the ratio does not
@@ -43,6 +50,7 @@ class BenchRow:
     # fastsvd's gufunc writing into existing outputs (out=), and the floor for that.
     out_ns: float = float("nan")
     reused_floor_ns: float = float("nan")
+    op: str = "svd"
 
     @property
     def ratio(self) -> float:
@@ -72,19 +80,26 @@ def random_batch(shape, count, dtype, seed=0):
     return rng.standard_normal((count, *shape)).astype(dtype)
 
 
-def move_svd_bytes(batch):
-    """What any full SVD returning new arrays spends on memory alone: read
-    every A, allocate U, S and Vh (fresh pages, which the OS zeroes on first
-    touch) and write every entry, with numpy's own streaming loops."""
-    m, n = batch.shape[-2:]
+def output_shapes(op, m, n):
+    """The core shapes of what `op` returns: U, S, Vh of a full SVD; w, Q of eigh."""
+    if op == "eigh":
+        return ((n,), (n, n))
+    return ((m, m), (min(m, n),), (n, n))
+
+
+def move_svd_bytes(batch, op="svd"):
+    """What any full SVD (or eigh) returning new arrays spends on memory alone:
+    read every A, allocate the outputs (fresh pages, which the OS zeroes on
+    first touch) and write every entry, with numpy's own streaming loops."""
     stack = batch.shape[:-2]
-    outputs = [np.empty(stack + shape, batch.dtype) for shape in ((m, m), (min(m, n),), (n, n))]
+    outputs = [np.empty(stack + shape, batch.dtype)
+               for shape in output_shapes(op, *batch.shape[-2:])]
     move_svd_bytes_into(batch, outputs)
     return outputs
 
 
 def move_svd_bytes_into(batch, outputs):
-    """move_svd_bytes into existing U, S and Vh: the floor for the gufuncs' out=."""
+    """move_svd_bytes into existing outputs: the floor for the gufuncs' out=."""
     batch.sum()
     for output in outputs:
         output.fill(1)
@@ -94,24 +109,31 @@ def default_count(shape) -> int:
     return DEFAULT_COUNTS.get(tuple(shape), 100_000)
 
 
-def bench_shape(shape, dtype="float64", count=None, repeat=3) -> BenchRow:
+def bench_shape(shape, dtype="float64", count=None, repeat=3, op="svd") -> BenchRow:
     # None, not 0, means the default: a count of 0 would time nothing.
     count = default_count(shape) if count is None else count
     if count < 1 or repeat < 1:
         raise ValueError(f"count and repeat must be at least 1, got {count} and {repeat}")
     batch = random_batch(shape, count, dtype)
+    if op == "eigh":        # symmetric matrices, as eigh is for
+        batch = batch + np.swapaxes(batch, -1, -2)
+        fastsvd_call, numpy_call = eigh, np.linalg.eigh
+        gufunc = _EIGEN_GUFUNCS[EIGH, False]
+    else:
+        fastsvd_call, numpy_call = svd, np.linalg.svd
+        gufunc = _gufunc_for(*batch.shape[-2:], compute_uv=True, full_matrices=True)
     # One thread for numpy too: idle OpenBLAS workers spin on the other cores,
     # which would slow whatever runs next on a small shared machine.
     limit = threadpool_limits(1) if threadpool_limits else contextlib.nullcontext()
-    gufunc = _gufunc_for(*batch.shape[-2:], compute_uv=True, full_matrices=True)
     outputs = gufunc(batch)          # (and their pages touched once, before any timing)
     with limit:
         seconds = interleaved_median_seconds(
-            [lambda: svd(batch), lambda: np.linalg.svd(batch), lambda: move_svd_bytes(batch),
-             lambda: gufunc(batch, out=outputs), lambda: move_svd_bytes_into(batch, outputs)],
+            [lambda: fastsvd_call(batch), lambda: numpy_call(batch),
+             lambda: move_svd_bytes(batch, op), lambda: gufunc(batch, out=outputs),
+             lambda: move_svd_bytes_into(batch, outputs)],
             repeat)
     return BenchRow(tuple(shape), str(np.dtype(dtype)), count,
-                    *(t / count * 1e9 for t in seconds))
+                    *(t / count * 1e9 for t in seconds), op=op)
 
 
 def format_table(rows) -> str:
@@ -121,27 +143,29 @@ def format_table(rows) -> str:
              "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         m, n = r.shape
-        lines.append(f"| {m}×{n} | {r.dtype} | {kernel_name(m, n)} | {r.count:,} | "
+        kernel = "jacobi-eigh" if r.op == "eigh" else kernel_name(m, n)
+        lines.append(f"| {m}×{n} | {r.dtype} | {kernel} | {r.count:,} | "
                      f"{r.fastsvd_ns:,.1f} | {r.numpy_ns:,.0f} | {r.ratio:,.1f}× | "
                      f"{r.floor_ns:,.1f} | {r.ratio_bound:,.0f}× | "
                      f"{r.out_ns:,.1f} | {r.reused_floor_ns:,.1f} |")
     return "\n".join(lines)
 
 
-def run(shapes, dtype="float64", count=None, repeat=3, progress=None) -> list[BenchRow]:
+def run(shapes, dtype="float64", count=None, repeat=3, progress=None,
+        op="svd") -> list[BenchRow]:
     """bench_shape for each shape; progress(i, shape), if given, is told before each."""
     rows = []
     for i, shape in enumerate(shapes):
         if progress:
             progress(i, shape)
-        rows.append(bench_shape(shape, dtype, count, repeat))
+        rows.append(bench_shape(shape, dtype, count, repeat, op))
     return rows
 
 
 def parse_shapes(text: str) -> list[tuple[int, int]]:
     """'2x2,3x3' → [(2, 2), (3, 3)]; ValueError, saying which item is wrong, for
     anything else or for a shape that has no fastsvd kernel (it would time
-    numpy against itself)."""
+    numpy against itself).  (The eigh bench takes the square ones.)"""
     shapes = []
     for item in text.split(","):
         m, x, n = item.strip().lower().replace("×", "x").partition("x")

@@ -173,6 +173,19 @@ def test_bench_prints_a_table_and_plots(tmp_path, capsys):
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_bench_times_eigh_against_numpys(capsys):
+    status, out, _ = run(["bench", "--op", "eigh", "--shapes", "2x2,5x5", "--count", "2000",
+                          "--repeat", "1"], capsys)
+    assert status == 0
+    rows = [line.split("|")[1:-1] for line in out.splitlines() if line.startswith("| ")
+            and "×" in line.split("|")[1]]
+    assert [row[0].strip() for row in rows] == ["2×2", "5×5"]
+    for row in rows:
+        assert row[2].strip() == "jacobi-eigh" and float(row[4].replace(",", "")) > 0
+    status, _, err = run(["bench", "--op", "eigh", "--shapes", "3x2"], capsys)
+    assert status == 2 and "square" in err
+
+
 def test_config_names_the_active_build(capsys):
     status, out, _ = run(["config"], capsys)
     assert status == 0 and f"active_isa: {fastsvd.config()['active_isa']}" in out
@@ -321,7 +334,8 @@ def test_explain_help_says_it_takes_only_two_shapes(capsys):
 # ---------------------------------------------------------------- the main job
 
 def test_main_job_says_what_fastsvd_is_and_prints_its_figures_once(capsys, monkeypatch):
-    def fake(shape, dtype, count, repeat):
+    def fake(shape, dtype, count, repeat, op):
+        assert op == "svd"
         return _bench.BenchRow(tuple(shape), dtype, count, 10.0 * shape[0] + shape[1], 1234.0,
                                7.25)
     monkeypatch.setattr(_bench, "bench_shape", fake)
