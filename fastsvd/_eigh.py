@@ -15,6 +15,8 @@ import numpy as np
 from ._gufunc_table import EIGH, EIGVALS, GUFUNCS
 from ._isa import compiled as _gufuncs
 from ._linalg import (
+    _FLOAT32,
+    _FLOAT64,
     NONFINITE_CHOICES,
     LinAlgError,
     _assert_stacked_2d,
@@ -22,8 +24,10 @@ from ._linalg import (
     _is_dask,
     _kernel_dtype,
     _makearray,
+    _nonfinite_error,
     _numpy_guarded,
     _run_batched,
+    _unwrapped,
     _with_shared_parameters,
     _worker_count,
 )
@@ -40,6 +44,7 @@ except ImportError:  # pragma: no cover - numpy moved it
 
 __all__ = ["eigh", "eigvalsh", "EighResult", "hermitian_svd"]
 
+_MAX_KERNEL_DIM = _gufuncs.MAX_KERNEL_DIM
 # (flavour, upper: reads the upper triangle) -> gufunc, from the one gufunc table
 _GUFUNCS = {(flavour, upper): getattr(_gufuncs, name)
             for name, flavour, upper, _signature, _doc in GUFUNCS
@@ -48,6 +53,8 @@ _GUFUNCS = {(flavour, upper): getattr(_gufuncs, name)
 
 def _upper(UPLO):
     """numpy's reading of UPLO: whether it asks for the upper triangle."""
+    if UPLO == "L":     # (the default, checked first: a single call is a few µs)
+        return False
     uplo = UPLO.upper() if isinstance(UPLO, str) else UPLO
     if uplo not in ("L", "U"):
         raise ValueError("UPLO argument must be 'L' or 'U'")
@@ -61,25 +68,41 @@ def _eigen(a, UPLO, vectors, nonfinite, workers):
         _check_nonfinite_option(nonfinite)
     if type(workers) is not int or workers != 1:
         workers = _worker_count(workers)
-    flavour = EIGH if vectors else EIGVALS
     if type(a) is not np.ndarray and _is_dask(a):
-        return _lazy_eigen(a, upper, flavour)
+        return _lazy_eigen(a, upper, EIGH if vectors else EIGVALS)
     arr, wrap = _makearray(a)
-    _assert_stacked_2d(arr)
-    if arr.shape[-1] != arr.shape[-2]:
+    if arr.ndim < 2:
+        _assert_stacked_2d(arr)
+    n = arr.shape[-1]
+    if n != arr.shape[-2]:
         raise LinAlgError("Last 2 dimensions of the array must be square")
-    dtype = _kernel_dtype(arr)
-    if dtype is None or arr.shape[-1] > _gufuncs.MAX_KERNEL_DIM:
+    dtype = arr.dtype
+    if dtype is not _FLOAT64 and dtype is not _FLOAT32:
+        dtype = _kernel_dtype(arr)
+    if dtype is None or n > _MAX_KERNEL_DIM:
         call = functools.partial(np.linalg.eigh if vectors else np.linalg.eigvalsh,
                                  UPLO="U" if upper else "L")
         result = _numpy_guarded(call, arr, np.triu(arr) if upper else np.tril(arr), nonfinite)
     else:
         arr = arr if arr.dtype is dtype else arr.astype(dtype)
-        result = _run_batched(_GUFUNCS[flavour, upper], arr, nonfinite, workers)
+        result = _kernel_eigen(arr, vectors, upper, nonfinite, workers)
     if not vectors:
         return result
-    w, q = result
-    return EighResult(w, wrap(q))
+    if wrap is not _unwrapped:
+        result = (result[0], wrap(result[1]))
+    return tuple.__new__(EighResult, result)    # (cheaper than EighResult())
+
+
+def _kernel_eigen(arr, vectors, upper, nonfinite, workers):
+    """(w, Q) or w of float32 or float64 matrices up to 32×32 by the kernel: one
+    matrix straight to it, past numpy's gufunc machinery; a stack by the gufunc."""
+    if arr.ndim == 2 and arr.shape[-1]:
+        result, finite = _gufuncs.eigen_one(arr, vectors, upper)
+        if not finite and nonfinite == "raise":
+            raise _nonfinite_error()
+        return result
+    return _run_batched(_GUFUNCS[EIGH if vectors else EIGVALS, upper], arr, nonfinite,
+                        workers)
 
 
 def _lazy_eigen(a, upper, flavour):
@@ -101,8 +124,7 @@ def hermitian_svd(arr, compute_uv, nonfinite, workers):
     float64) from the eigen kernel, under numpy's contract: S = |λ| descending,
     U the eigenvectors in that order, Vh = (U·sign(λ))ᵀ, with sign(0) = +1
     where numpy's zero would leave Vh a zero row."""
-    flavour = EIGH if compute_uv else EIGVALS
-    result = _run_batched(_GUFUNCS[flavour, False], arr, nonfinite, workers)
+    result = _kernel_eigen(arr, compute_uv, False, nonfinite, workers)
     w = result[0] if compute_uv else result
     s = np.abs(w)
     order = np.argsort(s, axis=-1, kind="stable")[..., ::-1]

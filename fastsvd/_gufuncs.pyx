@@ -208,16 +208,55 @@ cdef tuple decompose_arrays(cnp.ndarray a, bint compute_uv, bint full_matrices,
         steps[:5] = [a.strides[0] if stacked else 0, s.strides[0] if stacked else 0,
                      a.strides[stacked], a.strides[stacked + 1], s.strides[stacked]]
     op = unpack_operands(args, dimensions, steps, mode)
+    finite = decompose_operands(kernel, &op, typenum)
+    return ((u, s, vh) if compute_uv else s), finite
+
+
+cdef bint decompose_operands(KernelId kernel, Operands* op, int typenum):
+    """decompose_blocks without the GIL, for float32 or float64 (typenum); the
+    caller's floating-point flags stay as they were: finiteness is the
+    return value."""
     cdef fastsvd_fp_flags on_entry
+    cdef bint finite
     with nogil:
-        # The caller's flags stay as they were: finiteness is the return value.
         on_entry = fastsvd_save_fp_flags()
         if typenum == cnp.NPY_FLOAT:
-            finite = decompose_blocks(kernel, &op, <float>0)
+            finite = decompose_blocks(kernel, op, <float>0)
         else:
-            finite = decompose_blocks(kernel, &op, <double>0)
+            finite = decompose_blocks(kernel, op, <double>0)
         fastsvd_restore_fp_flags(on_entry)
-    return ((u, s, vh) if compute_uv else s), finite
+    return finite
+
+
+def eigen_one(cnp.ndarray a, bint vectors, bint upper):
+    """eigh (vectors) or eigvalsh of one 2-D float32 or float64 N×N matrix,
+    N ≤ MAX_KERNEL_DIM, from its lower (upper) triangle, without numpy's
+    gufunc machinery: ((w, Q) or w, whether that triangle was finite)."""
+    cdef Py_ssize_t n = a.shape[0]
+    cdef int typenum = cnp.PyArray_TYPE(a)
+    cdef npy_intp shape[2]
+    cdef npy_intp dimensions[2]
+    cdef npy_intp steps[8]
+    cdef char* args[3]
+    cdef cnp.ndarray w, q
+    cdef Operands op
+    cdef bint finite
+    shape[0] = shape[1] = n
+    dimensions[:] = [1, n]
+    w = cnp.PyArray_EMPTY(1, shape, typenum, 0)
+    args[:] = [a.data, w.data, NULL]
+    # The gufunc's steps: one per operand (a single matrix: 0), then the core ones.
+    if vectors:
+        q = cnp.PyArray_EMPTY(2, shape, typenum, 0)
+        args[2] = q.data
+        steps[:] = [0, 0, 0, a.strides[0], a.strides[1], w.strides[0], q.strides[0],
+                    q.strides[1]]
+    else:
+        steps[:5] = [0, 0, a.strides[0], a.strides[1], w.strides[0]]
+    op = unpack_operands(args, dimensions, steps,
+                         EIGEN | (FULL if vectors else VALUES) | (TRANSPOSED if upper else 0))
+    finite = decompose_operands(KERNEL_JACOBI_EIGH, &op, typenum)
+    return ((w, q) if vectors else w), finite
 
 
 def decompose_one(cnp.ndarray a, bint compute_uv, bint full_matrices):

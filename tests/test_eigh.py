@@ -178,6 +178,11 @@ def test_nonfinite_matrices_are_confined(dtype, n):
     assert q[good].tobytes() == alone.eigenvectors.tobytes()
     # In the triangle that is not read, NaN changes nothing.
     assert np.isfinite(fastsvd.eigvalsh(a, UPLO="U")).all()
+    # One matrix alone (the per-call path) likewise.
+    with pytest.raises(np.linalg.LinAlgError):
+        fastsvd.eigh(a[3])
+    assert np.isnan(fastsvd.eigh(a[3], nonfinite="nan").eigenvectors).all()
+    assert np.isfinite(fastsvd.eigvalsh(a[3], UPLO="U")).all()
 
 
 @pytest.mark.parametrize("dtype,expected", [(np.float32, np.float32), (np.float64, np.float64),
