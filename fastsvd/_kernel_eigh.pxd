@@ -24,6 +24,8 @@ from fastsvd._kernel_simd cimport (vreal, vdouble, vfloat, vdouble1, vfloat1, VD
                                    v_any)
 from fastsvd._kernel_jacobi cimport (MAX_SWEEPS, MAX_PAIRS, column_pairs, rotate_columns,
                                      rotation_where_needed)
+from fastsvd._kernel_jacobi_3x3 cimport (GROUPS_3X3, groups_3x3, into_own_block_3x3,
+                                         out_of_own_block_3x3)
 
 
 cdef inline void symmetrize_lanes(real* a, Py_ssize_t n, Py_ssize_t lanes,
@@ -60,6 +62,23 @@ cdef inline void eigen_rotation_needed(const vreal* alpha, const vreal* beta,
     v_less(needed, &y, &x)
 
 
+cdef inline void pair_block_update(vreal* alpha, vreal* beta, vreal* gamma,
+                                   const vreal* needed, const vreal* c,
+                                   const vreal* s) noexcept nogil:
+    """The pair's 2×2 block after its rotation, exactly: aₚₚ − t·aₚq,
+    a_qq + t·aₚq and 0, t = s/c (in α, β, γ), where the lane rotates; as it
+    was elsewhere."""
+    cdef vreal t, x, zero
+    v_set1(&zero, 0)
+    v_div(&t, s, c)
+    v_mul(&x, &t, gamma)
+    v_sub(&x, alpha, &x)
+    v_select(alpha, needed, &x, alpha)
+    v_fmadd(&x, &t, gamma, beta)
+    v_select(beta, needed, &x, beta)
+    v_select(gamma, needed, &zero, gamma)
+
+
 cdef inline bint any_eigen_pair_needs_rotation(const real* a, Py_ssize_t n, Py_ssize_t cstep,
                                                double tol,
                                                const unsigned char* first,
@@ -90,7 +109,7 @@ cdef inline void eigen_sweeps_of_vectors(real* a, Py_ssize_t n, Py_ssize_t cstep
     entries apart: each pair (in the order of column_pairs) of every group in
     turn, until a check finds none to rotate, at most MAX_SWEEPS sweeps."""
     cdef double tol = r_sqrt(<real>n) * r_eps(<real>0)
-    cdef vreal alpha, beta, gamma, c, s, t, needed, x, zero
+    cdef vreal alpha, beta, gamma, c, s, needed
     cdef unsigned char first[MAX_PAIRS]
     cdef unsigned char second[MAX_PAIRS]
     cdef Py_ssize_t pairs = column_pairs(n, first, second)
@@ -99,7 +118,6 @@ cdef inline void eigen_sweeps_of_vectors(real* a, Py_ssize_t n, Py_ssize_t cstep
     cdef real* qq
     cdef real* pq
     cdef real* qp
-    v_set1(&zero, 0)
     for _sweep in range(MAX_SWEEPS):
         if not any_eigen_pair_needs_rotation(a, n, cstep, tol, first, second, pairs, groups,
                                              stride, vector_type):
@@ -122,22 +140,138 @@ cdef inline void eigen_sweeps_of_vectors(real* a, Py_ssize_t n, Py_ssize_t cstep
                                a + q * cstep * stride + g * width, n, stride, &c, &s)
                 rotate_columns(a + p * stride + g * width, a + q * stride + g * width, n,
                                cstep * stride, &c, &s)
-                # The 2×2 block exactly: aₚₚ − t·aₚq, a_qq + t·aₚq, 0 (only
-                # where the lane rotates: elsewhere the identity left it as it was).
-                v_div(&t, &s, &c)
-                v_mul(&x, &t, &gamma)
-                v_sub(&x, &alpha, &x)
-                v_select(&x, &needed, &x, &alpha)
-                v_store(pp, &x)
-                v_fmadd(&x, &t, &gamma, &beta)
-                v_select(&x, &needed, &x, &beta)
-                v_store(qq, &x)
-                v_select(&x, &needed, &zero, &gamma)
-                v_store(pq, &x)
-                v_store(qp, &x)
+                pair_block_update(&alpha, &beta, &gamma, &needed, &c, &s)
+                v_store(pp, &alpha)
+                v_store(qq, &beta)
+                v_store(pq, &gamma)
+                v_store(qp, &gamma)
                 if want_v:
                     rotate_columns(v + p * n * stride + g * width,
                                    v + q * n * stride + g * width, n, stride, &c, &s)
+
+
+cdef inline void rotate_entries(vreal* x, vreal* y, const vreal* c,
+                                const vreal* s) noexcept nogil:
+    """(x, y) ← (c·x − s·y, s·x + c·y), in the order of rotate_columns."""
+    cdef vreal p, minus_s, old_x
+    v_set1(&p, 0)
+    v_sub(&minus_s, &p, s)
+    old_x = x[0]
+    v_mul(&p, &minus_s, y)
+    v_fmadd(x, c, &old_x, &p)
+    v_mul(&p, c, y)
+    v_fmadd(y, s, &old_x, &p)
+
+
+cdef inline void rotate_groups_eigen_3x3(vreal* e, real* v, Py_ssize_t stride, int p, int q,
+                                         bint want_v, double tol,
+                                         vreal* rotated) noexcept nogil:
+    """Pair (p, q) of groups_3x3 vectors of 3×3 lanes held in registers, six
+    entries each (e: a₀₀, a₁₁, a₂₂, a₁₀, a₂₀, a₂₁), one step for every group at
+    a time, and V's columns in memory; rotated gains the lanes that rotated."""
+    cdef vreal c[GROUPS_3X3]
+    cdef vreal s[GROUPS_3X3]
+    cdef vreal needed[GROUPS_3X3]
+    cdef Py_ssize_t width = vector_lanes(rotated), groups = groups_3x3(width), g
+    cdef int r = 3 - p - q
+    # Off-diagonal entries: (1, 0) at 3, (2, 0) at 4, (2, 1) at 5.
+    cdef int pq = 2 + p + q, pr = 2 + p + r, qr = 2 + q + r
+    for g in range(groups):
+        eigen_rotation_needed(&e[6 * g + p], &e[6 * g + q], &e[6 * g + pq], tol, &needed[g])
+        rotation_where_needed(&e[6 * g + p], &e[6 * g + q], &e[6 * g + pq], &needed[g], &c[g],
+                              &s[g])
+        v_max(rotated, rotated, &needed[g])
+    for g in range(groups):
+        pair_block_update(&e[6 * g + p], &e[6 * g + q], &e[6 * g + pq], &needed[g], &c[g],
+                          &s[g])
+        rotate_entries(&e[6 * g + pr], &e[6 * g + qr], &c[g], &s[g])
+        if want_v:
+            rotate_columns(v + 3 * p * stride + g * width, v + 3 * q * stride + g * width, 3,
+                           stride, &c[g], &s[g])
+
+
+cdef inline bint any_lane_needs_rotation_eigen_3x3(const real* a, double tol, Py_ssize_t lanes,
+                                                   Py_ssize_t stride,
+                                                   vreal* vector_type) noexcept nogil:
+    """Whether a sweep would rotate any pair of any 3×3 lane (the sweep's test)."""
+    cdef vreal d[3]
+    cdef vreal off, needed
+    cdef Py_ssize_t width = vector_lanes(vector_type), k, j, p, q
+    for k in range(lanes // width):
+        for j in range(3):
+            v_load(&d[j], a + 4 * j * stride + k * width)
+        for j in range(3):      # pairs (0, 1), (0, 2), (1, 2): entries 1, 2, 5
+            p = j // 2
+            q = 1 + (j + 1) // 2
+            v_load(&off, a + (3 * p + q) * stride + k * width)
+            eigen_rotation_needed(&d[p], &d[q], &off, tol, &needed)
+            if v_any(&needed):
+                return True
+    return False
+
+
+cdef inline void eigen_sweeps_of_vectors_3x3(real* a, real* v, bint want_v, Py_ssize_t lanes,
+                                             Py_ssize_t stride,
+                                             vreal* vector_type) noexcept nogil:
+    """The 3×3 eigen sweeps on `lanes`, a whole number of groups of vectors:
+    the six entries of each group in registers for a whole sweep."""
+    cdef double tol = r_sqrt(<real>3) * r_eps(<real>0)
+    cdef vreal e[6 * GROUPS_3X3]
+    cdef vreal rotated
+    cdef Py_ssize_t width = vector_lanes(vector_type)
+    cdef Py_ssize_t groups = groups_3x3(width), span = groups * width, sweep, k, g, i
+    # Where the six entries lie among the nine (column-major): the diagonal,
+    # then (1, 0), (2, 0), (2, 1).
+    cdef int at[6]
+    at[:] = [0, 4, 8, 1, 2, 5]
+    for sweep in range(MAX_SWEEPS):
+        if sweep and not any_lane_needs_rotation_eigen_3x3(a, tol, lanes, stride,
+                                                           vector_type):
+            break
+        v_set1(&rotated, 0)
+        for k in range(lanes // span):
+            for g in range(groups):
+                for i in range(6):
+                    v_load(&e[6 * g + i], a + at[i] * stride + k * span + g * width)
+            rotate_groups_eigen_3x3(e, v + k * span, stride, 0, 1, want_v, tol, &rotated)
+            rotate_groups_eigen_3x3(e, v + k * span, stride, 0, 2, want_v, tol, &rotated)
+            rotate_groups_eigen_3x3(e, v + k * span, stride, 1, 2, want_v, tol, &rotated)
+            for g in range(groups):
+                for i in range(6):
+                    v_store(a + at[i] * stride + k * span + g * width, &e[6 * g + i])
+        if not v_any(&rotated):
+            break
+
+
+cdef inline void jacobi_eigen_3x3(real* a, real* v, bint want_v, Py_ssize_t lanes,
+                                  Py_ssize_t stride) noexcept nogil:
+    """jacobi_eigen for 3×3: a block's groups of vectors in registers (a lone
+    matrix in one-lane vectors, in a block of its own, with the same bits)."""
+    cdef real own_a[9 * GROUPS_3X3]
+    cdef real own_v[9 * GROUPS_3X3]
+    cdef Py_ssize_t width = VD_LANES if real is double else VF_LANES
+    cdef Py_ssize_t span = groups_3x3(width) * width
+    cdef Py_ssize_t padded = (lanes + span - 1) // span * span, first, count, k
+    if stride > 1 and padded <= stride:
+        zero_lanes(a, 9, lanes, padded, stride)
+        if want_v:
+            zero_lanes(v, 9, lanes, padded, stride)
+        if real is double:
+            eigen_sweeps_of_vectors_3x3(a, v, want_v, padded, stride, <vdouble*>NULL)
+        else:
+            eigen_sweeps_of_vectors_3x3(a, v, want_v, padded, stride, <vfloat*>NULL)
+        return
+    for k in range((lanes + GROUPS_3X3 - 1) // GROUPS_3X3):
+        first = k * GROUPS_3X3
+        count = min(GROUPS_3X3, lanes - first)
+        into_own_block_3x3(own_a, own_v, a + first, v + first, want_v, count, stride)
+        if real is double:
+            eigen_sweeps_of_vectors_3x3(own_a, own_v, want_v, GROUPS_3X3, GROUPS_3X3,
+                                        <vdouble1*>NULL)
+        else:
+            eigen_sweeps_of_vectors_3x3(own_a, own_v, want_v, GROUPS_3X3, GROUPS_3X3,
+                                        <vfloat1*>NULL)
+        out_of_own_block_3x3(own_a, own_v, a + first, v + first, want_v, count, stride)
 
 
 cdef inline void eigen_sweeps(real* a, Py_ssize_t n, Py_ssize_t cstep, real* v, bint want_v,
@@ -180,6 +314,9 @@ cdef inline void jacobi_eigen(real* a, Py_ssize_t n, real* v, bint want_v, Py_ss
     """
     cdef real* padded = NULL
     cdef Py_ssize_t cstep = n + 1, i, j, l
+    if n == 3:
+        jacobi_eigen_3x3(a, v, want_v, lanes, stride)
+        return
     if lanes > 1:
         padded = <real*>malloc(n * cstep * stride * sizeof(real))
     if padded == NULL:

@@ -2,7 +2,7 @@
 matrix held in registers for a whole sweep, and its finish (σ, U, sorting)."""
 from fastsvd._kernel_scalar cimport (real, BLOCK_LANES, r_abs, r_eps, r_max, r_sqrt, r_tiny,
                                      unit_normal_to, power_of_two_scale)
-from fastsvd._kernel_lanes cimport zero_lanes
+from fastsvd._kernel_lanes cimport zero_lanes, copy_lanes
 from fastsvd._kernel_simd cimport (vreal, vdouble, vfloat, vdouble1, vfloat1, VD_LANES, VF_LANES,
                                    vector_lanes, v_set1, v_load, v_store, v_sub, v_mul, v_fmadd,
                                    v_max, v_any)
@@ -145,29 +145,40 @@ cdef inline void sweeps_of_vectors_3x3(real* a, real* v, bint want_uv, Py_ssize_
             break
 
 
+cdef inline void into_own_block_3x3(real* own_a, real* own_v, const real* a, const real* v,
+                                    bint want_v, Py_ssize_t count,
+                                    Py_ssize_t stride) noexcept nogil:
+    """`count` ≤ GROUPS_3X3 lanes of 3×3 a (and v) into a block of GROUPS_3X3
+    lanes of their own, the others zero: how a lone matrix gets a block's bits."""
+    zero_lanes(own_a, 9, 0, GROUPS_3X3, GROUPS_3X3)
+    zero_lanes(own_v, 9, 0, GROUPS_3X3, GROUPS_3X3)
+    copy_lanes(own_a, GROUPS_3X3, a, stride, 9, count)
+    if want_v:
+        copy_lanes(own_v, GROUPS_3X3, v, stride, 9, count)
+
+
+cdef inline void out_of_own_block_3x3(const real* own_a, const real* own_v, real* a, real* v,
+                                      bint want_v, Py_ssize_t count,
+                                      Py_ssize_t stride) noexcept nogil:
+    """into_own_block_3x3 undone."""
+    copy_lanes(a, stride, own_a, GROUPS_3X3, 9, count)
+    if want_v:
+        copy_lanes(v, stride, own_v, GROUPS_3X3, 9, count)
+
+
 cdef inline void lone_sweeps_3x3(real* a, real* v, bint want_uv, Py_ssize_t lanes,
                                  Py_ssize_t stride, vreal* one_lane) noexcept nogil:
     """jacobi_sweeps_3x3 with one-lane vectors, GROUPS_3X3 (= groups_3x3(1))
     lanes at a time in a block of their own."""
     cdef real own_a[9 * GROUPS_3X3]
     cdef real own_v[9 * GROUPS_3X3]
-    cdef Py_ssize_t first, count, k, i, l
+    cdef Py_ssize_t first, count, k
     for k in range((lanes + GROUPS_3X3 - 1) // GROUPS_3X3):
         first = k * GROUPS_3X3
         count = min(GROUPS_3X3, lanes - first)
-        for i in range(9 * GROUPS_3X3):
-            own_a[i] = 0
-            own_v[i] = 0
-        for i in range(9):
-            for l in range(count):
-                own_a[i * GROUPS_3X3 + l] = a[i * stride + first + l]
-                own_v[i * GROUPS_3X3 + l] = v[i * stride + first + l] if want_uv else 0
+        into_own_block_3x3(own_a, own_v, a + first, v + first, want_uv, count, stride)
         sweeps_of_vectors_3x3(own_a, own_v, want_uv, GROUPS_3X3, GROUPS_3X3, one_lane)
-        for i in range(9):
-            for l in range(count):
-                a[i * stride + first + l] = own_a[i * GROUPS_3X3 + l]
-                if want_uv:
-                    v[i * stride + first + l] = own_v[i * GROUPS_3X3 + l]
+        out_of_own_block_3x3(own_a, own_v, a + first, v + first, want_uv, count, stride)
 
 
 cdef inline void jacobi_sweeps_3x3(real* a, real* v, bint want_uv, Py_ssize_t lanes,

@@ -99,6 +99,17 @@ cdef inline void swap_where(real* x, real* y, Py_ssize_t length, const unsigned 
             y[k * stride + l] = xi if flag[l] else yi
 
 
+cdef inline void copy_lanes(real* dst, Py_ssize_t dst_stride, const real* src,
+                            Py_ssize_t src_stride, Py_ssize_t entries,
+                            Py_ssize_t count) noexcept nogil:
+    """Lanes 0 … count − 1 of `entries` entries, from src (entry i's lanes at
+    i·src_stride) to dst (at i·dst_stride): between a block and one of its own."""
+    cdef Py_ssize_t i, l
+    for i in range(entries):
+        for l in range(count):
+            dst[i * dst_stride + l] = src[i * src_stride + l]
+
+
 cdef inline void zero_lanes(real* x, Py_ssize_t entries, Py_ssize_t first, Py_ssize_t last,
                             Py_ssize_t stride) noexcept nogil:
     """Lanes first … last − 1 of `entries` entries ← 0."""
