@@ -125,15 +125,12 @@ def hermitian_svd(arr, compute_uv, nonfinite, workers):
     U the eigenvectors in that order, Vh = (U·sign(λ))ᵀ, with sign(0) = +1
     where numpy's zero would leave Vh a zero row."""
     result = _kernel_eigen(arr, compute_uv, False, nonfinite, workers)
-    w = result[0] if compute_uv else result
-    s = np.abs(w)
-    order = np.argsort(s, axis=-1, kind="stable")[..., ::-1]
-    s = np.take_along_axis(s, order, axis=-1)
     if not compute_uv:
-        return s
-    u = np.take_along_axis(result[1], order[..., None, :], axis=-1)
-    sign = np.where(np.take_along_axis(w, order, axis=-1) < 0, -1, 1).astype(w.dtype)
-    return u, s, np.swapaxes(u * sign[..., None, :], -1, -2)
+        return np.flip(np.sort(np.abs(result), axis=-1), axis=-1)
+    w, q = result
+    n = w.shape[-1]
+    u, s, vh = _gufuncs.hermitian_svd_from_eigen(w.reshape(-1, n), q.reshape(-1, n, n))
+    return u.reshape(q.shape), s.reshape(w.shape), vh.reshape(q.shape)
 
 
 @_with_shared_parameters("NaN eigenvalues and eigenvectors")

@@ -266,6 +266,46 @@ def decompose_one(cnp.ndarray a, bint compute_uv, bint full_matrices):
     return decompose_arrays(a, compute_uv, full_matrices, kernel_for_shape(max(m, n), min(m, n)))
 
 
+ctypedef fused floating:
+    float
+    double
+
+
+def hermitian_svd_from_eigen(floating[:, ::1] w, floating[:, :, ::1] q):
+    """(U, S, Vh) of `count` symmetric matrices from their eigen decompositions
+    (w ascending, (count, N); q's columns the eigenvectors, (count, N, N)), as
+    numpy's svd(hermitian=True) makes them: S = |λ| descending (ties in
+    eigenvalue order), U the eigenvectors in that order, Vh = (U·sign(λ))ᵀ with
+    sign(0) = +1.  One pass in C: numpy's argsort and gathers cost more than
+    the kernel."""
+    cdef Py_ssize_t count = w.shape[0], n = w.shape[1], k, i, j, at
+    cdef Py_ssize_t order[MAX_SIDE]
+    cdef floating key, sign
+    dtype = np.float32 if floating is float else np.float64
+    s_out = np.empty((count, n), dtype)
+    u_out = np.empty((count, n, n), dtype)
+    vh_out = np.empty((count, n, n), dtype)
+    cdef floating[:, ::1] s = s_out
+    cdef floating[:, :, ::1] u = u_out
+    cdef floating[:, :, ::1] vh = vh_out
+    with nogil:
+        for k in range(count):
+            for j in range(n):      # insertion sort by |λ| descending, stable
+                key = abs(w[k, j])
+                at = j
+                while at > 0 and abs(w[k, order[at - 1]]) < key:
+                    order[at] = order[at - 1]
+                    at -= 1
+                order[at] = j
+            for j in range(n):
+                s[k, j] = abs(w[k, order[j]])
+                sign = -1 if w[k, order[j]] < 0 else 1
+                for i in range(n):
+                    u[k, i, j] = q[k, i, order[j]]
+                    vh[k, j, i] = q[k, i, order[j]] * sign
+    return u_out, s_out, vh_out
+
+
 def svd_with_kernel(cnp.ndarray a, str kernel, bint compute_uv=True, bint full_matrices=False):
     """For tests: the SVD of a (count, M, N) float32 or float64 stack by the named
     kernel (kernel_name's names), which must take the shape; "jacobi" and

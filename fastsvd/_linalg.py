@@ -360,7 +360,7 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False, *,
     dtype = arr.dtype
     if dtype is not _FLOAT64 and dtype is not _FLOAT32:
         dtype = _kernel_dtype(arr)
-    if hermitian and dtype is not None and m == n and m <= _gufuncs.MAX_KERNEL_DIM:
+    if hermitian and dtype is not None and m == n and 1 <= m <= _gufuncs.MAX_KERNEL_DIM:
         from ._eigh import hermitian_svd  # (_eigh builds on this module)
         result = hermitian_svd(arr.astype(dtype, copy=False), compute_uv, nonfinite, workers)
     elif hermitian or dtype is None or kernel_name(m, n) is None:
