@@ -33,6 +33,21 @@ def test_svd_on_dask_array_stays_lazy():
     np.testing.assert_array_equal(fastsvd.svdvals(lazy).compute(), s)
 
 
+@pytest.mark.parametrize("uplo", ["L", "U"])
+def test_eigh_on_dask_array_stays_lazy_and_exact(uplo):
+    a = batch(shape=(4, 4))
+    lazy = da.from_array(a, chunks=(1000, 4, 4))   # (not symmetric: only a triangle is read)
+    result = fastsvd.eigh(lazy, UPLO=uplo)
+    assert isinstance(result, fastsvd.EighResult) and isinstance(result.eigenvectors, da.Array)
+    want = fastsvd.eigh(a, UPLO=uplo)
+    for got, expected in zip(result, want):
+        np.testing.assert_array_equal(got.compute(), expected)
+    np.testing.assert_array_equal(fastsvd.eigvalsh(lazy, UPLO=uplo).compute(),
+                                  want.eigenvalues)
+    with pytest.raises(NotImplementedError, match="square"):
+        fastsvd.eigh(da.zeros((4, 3, 2), chunks=(2, 3, 2)))
+
+
 @pytest.mark.parametrize("shape", [(40, 40), (3, 0)])
 def test_svd_on_dask_array_needs_a_kernel_shape(shape):
     message = "1 <= M, N <= 32.*got {}x{}".format(*shape)
