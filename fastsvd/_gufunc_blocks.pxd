@@ -286,10 +286,10 @@ cdef inline bint run_block(KernelId kernel, const Operands* op, const IndexTable
         finite = svd_lanes(kernel, a, m, n, u, s, v, ucols, op.want_uv, 1, 1)
     elif block == WIDE_BLOCK_LANES:
         if lanes == WIDE_BLOCK_LANES:
-            finite = svd_wide_block(a, m, n, u, s, v, ucols, op.want_uv, WIDE_BLOCK_LANES,
-                                    WIDE_BLOCK_LANES)
+            finite = svd_wide_block(kernel, a, m, n, u, s, v, ucols, op.want_uv,
+                                    WIDE_BLOCK_LANES, WIDE_BLOCK_LANES)
         else:
-            finite = svd_wide_block(a, m, n, u, s, v, ucols, op.want_uv, lanes,
+            finite = svd_wide_block(kernel, a, m, n, u, s, v, ucols, op.want_uv, lanes,
                                     WIDE_BLOCK_LANES)
     elif lanes == BLOCK_LANES:
         finite = svd_lanes(kernel, a, m, n, u, s, v, ucols, op.want_uv, BLOCK_LANES,

@@ -55,7 +55,11 @@ cdef enum KernelId:
     KERNEL_JACOBI_EIGH = 6
 
 cdef enum:
-    # Symmetric eigen problems wider than this take blocks of NARROW_BLOCK_LANES.
+    # Symmetric eigen problems in double up to this size (but 3×3, whose
+    # kernel holds a block's groups in registers) take WIDE_BLOCK_LANES: 2×2
+    # ran 2.2× faster so, 4×4 1.8×, 8×8 and 12×12 1.1×, 16×16 no faster.
+    EIGH_WIDE_BLOCK_UP_TO_N = 12
+    # Those wider than this take blocks of NARROW_BLOCK_LANES.
     EIGH_NARROW_BLOCK_FROM_N = 16
     NARROW_BLOCK_LANES = 8
     # Matrices with at least this many columns take KERNEL_JACOBI_COLUMNS:
@@ -84,8 +88,11 @@ cdef inline Py_ssize_t block_lanes(KernelId kernel, Py_ssize_t m, Py_ssize_t n,
     """Matrices per SIMD block for a kernel, shape and dtype (value_type only
     selects the dtype).  On AVX-512 the generic Jacobi kernel in double ran
     faster with WIDE_BLOCK_LANES up to 16×16 and no faster at 32×32; the other
-    kernels and float gained nothing, and 2×2 lost."""
-    if real is double and kernel == KERNEL_JACOBI and m * n <= 256:
+    SVD kernels and float gained nothing, and 2×2 lost.  The eigen kernel:
+    EIGH_WIDE_BLOCK_UP_TO_N and EIGH_NARROW_BLOCK_FROM_N."""
+    if real is double and (kernel == KERNEL_JACOBI and m * n <= 256
+                           or kernel == KERNEL_JACOBI_EIGH and n != 3
+                           and n <= EIGH_WIDE_BLOCK_UP_TO_N):
         return WIDE_BLOCK_LANES
     if kernel == KERNEL_JACOBI_EIGH and n > EIGH_NARROW_BLOCK_FROM_N:
         return NARROW_BLOCK_LANES
@@ -153,13 +160,13 @@ cdef inline bint svd_lanes(KernelId kernel, real* a, Py_ssize_t m, Py_ssize_t n,
     return finite
 
 
-cdef inline bint svd_wide_block(real* a, Py_ssize_t m, Py_ssize_t n, real* u, real* s,
-                                real* v, Py_ssize_t ucols, bint want_uv, Py_ssize_t lanes,
-                                Py_ssize_t stride) noexcept nogil:
-    """svd_lanes of a WIDE_BLOCK_LANES block (generic Jacobi only): a function
-    of its own, so that the compiler specialises it for that stride apart from
-    svd_lanes."""
-    return svd_lanes(KERNEL_JACOBI, a, m, n, u, s, v, ucols, want_uv, lanes, stride)
+cdef inline bint svd_wide_block(KernelId kernel, real* a, Py_ssize_t m, Py_ssize_t n,
+                                real* u, real* s, real* v, Py_ssize_t ucols, bint want_uv,
+                                Py_ssize_t lanes, Py_ssize_t stride) noexcept nogil:
+    """svd_lanes of a WIDE_BLOCK_LANES block (the kernels block_lanes gives
+    one): a function of its own, so that the compiler specialises it for that
+    stride apart from svd_lanes."""
+    return svd_lanes(kernel, a, m, n, u, s, v, ucols, want_uv, lanes, stride)
 
 
 cdef inline bint svd_small(real* a, Py_ssize_t m, Py_ssize_t n, real* u, real* s, real* v,
