@@ -7,7 +7,7 @@ same run: shared machines are noisy, ratios within one run are not.
 import numpy as np
 
 import fastsvd
-from fastsvd._bench import move_svd_bytes, move_svd_bytes_into
+from fastsvd._bench import APPLICATIONS, move_svd_bytes, move_svd_bytes_into
 from fastsvd._linalg import _gufunc_for
 
 SHAPES = ["2x2", "3x2", "2x3", "3x3", "4x4", "8x8", "16x16", "32x32"]
@@ -76,6 +76,22 @@ class Eigh:
 
     def time_svd_hermitian(self, shape, dtype, batch, library):
         self.svd(self.a, hermitian=True)
+
+
+class Applications:
+    """The functions built on the SVD (signed SVD, canonical signs, rotation,
+    polar, pinv, low_rank): compare each with SVD.time_svd of the same run."""
+
+    params = (["2x2", "3x3", "4x4", "8x8"], DTYPES, [1, 1_000_000], list(APPLICATIONS))
+    param_names = ["shape", "dtype", "batch", "function"]
+    timeout = 300
+
+    def setup(self, shape, dtype, batch, function):
+        self.a = make_batch(shape, dtype, batch)
+        self.call = APPLICATIONS[function]
+
+    def time_application(self, shape, dtype, batch, function):
+        self.call(self.a)
 
 
 class MemoryFloor:

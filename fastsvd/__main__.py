@@ -114,7 +114,8 @@ def run_bench(shapes, dtype, count, repeat, out=None, op="svd"):
         rows = _bench.run(shapes, dtype, count, repeat, progress=show, op=op)
     finally:
         done()
-    print(_bench.format_table(rows), file=out)
+    print(_bench.format_applications(rows) if op == "applications"
+          else _bench.format_table(rows), file=out)
     return rows
 
 
@@ -181,13 +182,16 @@ def _cmd_bench(args):
                   file=sys.stderr)
             return 1
     shapes = args.shapes
-    if args.op == "eigh":
+    if args.op in ("eigh", "applications"):
         shapes = shapes or [shape for shape in _bench.DEFAULT_SHAPES if shape[0] == shape[1]]
         wrong = [f"{m}x{n}" for m, n in shapes if m != n]
         if wrong:
-            print(f"fastsvd bench: --op eigh takes square shapes, got {','.join(wrong)}",
+            print(f"fastsvd bench: --op {args.op} takes square shapes, got {','.join(wrong)}",
                   file=sys.stderr)
             return 2
+    if args.op == "applications" and args.plot:
+        print("fastsvd bench: --plot draws the svd and eigh tables only", file=sys.stderr)
+        return 2
     rows = run_bench(shapes or list(_bench.DEFAULT_SHAPES), args.dtype, args.count,
                      args.repeat, op=args.op)
     if args.plot:
@@ -253,7 +257,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "in Markdown.")
     bench.add_argument("--op", default="svd", choices=_bench.OPS,
                        help="what to time: svd (default) or eigh, against "
-                            "numpy.linalg.svd or numpy.linalg.eigh")
+                            "numpy.linalg.svd or numpy.linalg.eigh; or applications: "
+                            "signed SVD, canonical signs, nearest_rotation, polar, pinv "
+                            "and low_rank against fastsvd.svd")
     bench.add_argument("--shapes", type=_shapes, default=None,
                        metavar="MxN,...",
                        help="shapes to time, e.g. 2x2,3x3 (default: "

@@ -1,4 +1,5 @@
-"""Speed of fastsvd against numpy.linalg.svd (or eigh), measured in the same run.
+"""Speed of fastsvd against numpy.linalg.svd (or eigh), measured in the same run,
+and of the functions built on fastsvd's SVD against fastsvd.svd itself.
 
 Shared machines are noisy, so every figure is the median of several runs and
 every ratio compares two medians of runs that alternate, on the same batch.
@@ -24,11 +25,22 @@ except ImportError:  # pragma: no cover - threadpoolctl is a dependency
 from ._eigh import _GUFUNCS as _EIGEN_GUFUNCS
 from ._eigh import eigh
 from ._gufunc_table import EIGH
-from ._linalg import _gufunc_for, kernel_name, svd
+from ._linalg import _gufunc_for, kernel_name, low_rank, nearest_rotation, pinv, polar, svd
 
-# The decompositions the bench times: fastsvd's function, numpy's, and the
-# gufunc for out= (lower triangle, for eigh).
-OPS = ("svd", "eigh")
+# What the bench times: the decompositions (fastsvd's function, numpy's, and
+# the gufunc for out=, lower triangle for eigh), or the applications.
+OPS = ("svd", "eigh", "applications")
+
+# The functions built on the SVD, each timed against svd(a) (a full SVD) on
+# the same batch of square matrices.
+APPLICATIONS = {
+    "svd(signed=True)": lambda a: svd(a, signed=True),
+    "svd(signs='canonical')": lambda a: svd(a, signs="canonical"),
+    "nearest_rotation": nearest_rotation,
+    "polar": polar,
+    "pinv": pinv,
+    "low_rank(a, 1)": lambda a: low_rank(a, 1),
+}
 
 # Matrices per batch: a million for the small shapes, fewer where numpy would
 # take minutes (its per-matrix time grows with the size; the ratio does not
@@ -136,6 +148,47 @@ def bench_shape(shape, dtype="float64", count=None, repeat=3, op="svd") -> Bench
                     *(t / count * 1e9 for t in seconds), op=op)
 
 
+@dataclass
+class ApplicationRow:
+    shape: tuple[int, int]
+    dtype: str
+    count: int
+    function: str
+    ns: float
+    svd_ns: float
+
+    @property
+    def ratio(self) -> float:
+        """The function's time in units of svd's."""
+        return self.ns / self.svd_ns
+
+
+def bench_applications(shape, dtype="float64", count=None, repeat=3) -> list[ApplicationRow]:
+    """Every function of APPLICATIONS and svd on one batch, in alternating rounds."""
+    count = default_count(shape) if count is None else count
+    if count < 1 or repeat < 1:
+        raise ValueError(f"count and repeat must be at least 1, got {count} and {repeat}")
+    batch = random_batch(shape, count, dtype)
+    calls = [svd, *APPLICATIONS.values()]
+    for call in calls:      # (pages and caches warmed once, before any timing)
+        call(batch[:1000])
+    with threadpool_limits(1) if threadpool_limits else contextlib.nullcontext():
+        seconds = interleaved_median_seconds([lambda c=c: c(batch) for c in calls], repeat)
+    svd_ns = seconds[0] / count * 1e9
+    return [ApplicationRow(tuple(shape), str(np.dtype(dtype)), count, name, t / count * 1e9,
+                           svd_ns)
+            for name, t in zip(APPLICATIONS, seconds[1:])]
+
+
+def format_applications(rows) -> str:
+    lines = ["| shape | dtype | matrices | function | ns/matrix | svd ns/matrix | × svd |",
+             "|---|---|---:|---|---:|---:|---:|"]
+    for r in rows:
+        lines.append(f"| {r.shape[0]}×{r.shape[1]} | {r.dtype} | {r.count:,} | "
+                     f"`{r.function}` | {r.ns:,.1f} | {r.svd_ns:,.1f} | {r.ratio:.2f} |")
+    return "\n".join(lines)
+
+
 def format_table(rows) -> str:
     lines = ["| shape | dtype | kernel | matrices | fastsvd ns/matrix | numpy ns/matrix "
              "| speed-up | memory floor ns/matrix | speed-up the floor allows "
@@ -153,12 +206,16 @@ def format_table(rows) -> str:
 
 def run(shapes, dtype="float64", count=None, repeat=3, progress=None,
         op="svd") -> list[BenchRow]:
-    """bench_shape for each shape; progress(i, shape), if given, is told before each."""
+    """bench_shape (bench_applications) for each shape; progress(i, shape), if
+    given, is told before each."""
     rows = []
     for i, shape in enumerate(shapes):
         if progress:
             progress(i, shape)
-        rows.append(bench_shape(shape, dtype, count, repeat, op))
+        if op == "applications":
+            rows += bench_applications(shape, dtype, count, repeat)
+        else:
+            rows.append(bench_shape(shape, dtype, count, repeat, op))
     return rows
 
 

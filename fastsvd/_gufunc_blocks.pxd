@@ -13,6 +13,8 @@ from libc.stdlib cimport malloc, free
 
 from fastsvd.kernels cimport (real, svd_lanes, svd_wide_block, block_lanes, KernelId,
                               MAX_KERNEL_DIM, BLOCK_LANES, WIDE_BLOCK_LANES)
+from fastsvd._kernel_derived cimport (Derived, derive_lanes, AS_IS, SIGNED, CANONICAL,
+                                      CANONICAL_FROM_V, ROTATION, POLAR_FROM_V, POLAR_FROM_U)
 
 cdef extern from *:
     """
@@ -54,6 +56,11 @@ cdef enum Mode:
     # The symmetric eigen gufuncs, (n,n)->(n) (VALUES) or (n,n)->(n),(n,n)
     # (FULL: the eigenvectors too), by KERNEL_JACOBI_EIGH.
     EIGEN = 8
+    # From this bit up: what the SVD becomes (_kernel_derived.Derived, as for
+    # M ≥ N: unpack_operands adapts it to TRANSPOSED).  SIGNED and CANONICAL
+    # return U, S, Vh (THIN or FULL); ROTATION (n,n)->(n,n) R; the polar
+    # ones (m,n)->(m,n),(k,k) R and P.
+    DERIVED_SHIFT = 4
 
 
 cdef struct Operands:
@@ -62,14 +69,32 @@ cdef struct Operands:
     npy_intp count
     Py_ssize_t m, n, ucols
     bint want_uv
+    Derived derived
     char* a
     npy_intp a_outer, a_row, a_col
+    # Outputs; NULL where the gufunc does not return them.
     char* s
     npy_intp s_outer, s_step
     char* u
     npy_intp u_outer, u_elem, u_vector
     char* v
     npy_intp v_outer, v_elem, v_vector
+    # The derived outputs: r (m×n, in the kernel's orientation) and p (p_side²).
+    char* r
+    npy_intp r_outer, r_row, r_col
+    char* p
+    npy_intp p_outer, p_row, p_col
+    Py_ssize_t p_side
+
+
+cdef inline Derived derived_of(int mode) noexcept nogil:
+    return <Derived>(mode >> DERIVED_SHIFT)
+
+
+cdef inline bint square_signature(int mode) noexcept nogil:
+    """Whether the gufunc's signature has a single core size, (n,n)->…"""
+    cdef Derived derived = derived_of(mode)
+    return mode & EIGEN or derived == SIGNED or derived == ROTATION
 
 
 cdef inline Operands unpack_operands(char** args, npy_intp* dimensions, npy_intp* steps,
@@ -79,19 +104,49 @@ cdef inline Operands unpack_operands(char** args, npy_intp* dimensions, npy_intp
     cdef bint transposed = mode & TRANSPOSED
     cdef int flavour = mode & FLAVOUR_MASK
     cdef bint eigen = mode & EIGEN
+    cdef Derived derived = derived_of(mode)
+    cdef bint polar = derived == POLAR_FROM_V or derived == POLAR_FROM_U
+    cdef int operands
     cdef npy_intp* core
     op.want_uv = flavour != VALUES
-    core = steps + (2 + op.want_uv * (1 if eigen else 2))
+    if derived == ROTATION:
+        operands = 2
+    elif polar:
+        operands = 3
+    else:
+        operands = 2 + op.want_uv * (1 if eigen else 2)
+    core = steps + operands
     op.count = dimensions[0]
-    op.m = dimensions[2] if transposed and not eigen else dimensions[1]
-    op.n = dimensions[1] if transposed or eigen else dimensions[2]
+    if square_signature(mode):
+        op.m = op.n = dimensions[1]
+    else:
+        op.m = dimensions[2] if transposed else dimensions[1]
+        op.n = dimensions[1] if transposed else dimensions[2]
     op.ucols = 0 if eigen else op.m if flavour == FULL else op.n
+    op.derived = derived
+    if transposed and derived == CANONICAL:
+        op.derived = CANONICAL_FROM_V      # A's left singular vectors are Aᵀ's right ones
+    elif transposed and derived == POLAR_FROM_V:
+        op.derived = POLAR_FROM_U          # A's aᵀa is Aᵀ's (Aᵀ)(Aᵀ)ᵀ
+    elif transposed and derived == POLAR_FROM_U:
+        op.derived = POLAR_FROM_V
     op.a = args[0]
     op.a_outer = steps[0]
     op.a_row = core[1] if transposed else core[0]
     op.a_col = core[0] if transposed else core[1]
-    op.u = op.v = NULL
+    op.s = op.u = op.v = op.r = op.p = NULL
+    op.s_outer = op.s_step = 0
     op.u_outer = op.u_elem = op.u_vector = op.v_outer = op.v_elem = op.v_vector = 0
+    op.r_outer = op.r_row = op.r_col = op.p_outer = op.p_row = op.p_col = op.p_side = 0
+    if derived == ROTATION or polar:
+        # R (args[1]), written transposed for Aᵀ; the polar P (args[2]) is symmetric.
+        op.r, op.r_outer = args[1], steps[1]
+        op.r_row = core[3] if transposed else core[2]
+        op.r_col = core[2] if transposed else core[3]
+        if polar:
+            op.p, op.p_outer, op.p_row, op.p_col = args[2], steps[2], core[4], core[5]
+            op.p_side = op.m if op.derived == POLAR_FROM_U else op.n
+        return op
     if eigen:
         # Outputs w (args[1]) and, for FULL, the eigenvectors' matrix (args[2]),
         # whose columns are the kernel's v.
@@ -134,15 +189,21 @@ cdef inline void prefetch_block(const Operands* op, npy_intp start,
     """The input, and the outputs for writing, of `lanes` matrices from `start`."""
     prefetch_matrices(op.a + start * op.a_outer, op.a_outer,
                       (op.m - 1) * op.a_row + (op.n - 1) * op.a_col, lanes, False)
-    prefetch_matrices(op.s + start * op.s_outer, op.s_outer, (op.n - 1) * op.s_step, lanes,
-                      True)
-    if op.want_uv:
-        if op.ucols:
-            prefetch_matrices(op.u + start * op.u_outer, op.u_outer,
-                              (op.m - 1) * op.u_elem + (op.ucols - 1) * op.u_vector, lanes,
-                              True)
+    if op.s != NULL:
+        prefetch_matrices(op.s + start * op.s_outer, op.s_outer, (op.n - 1) * op.s_step,
+                          lanes, True)
+    if op.u != NULL:
+        prefetch_matrices(op.u + start * op.u_outer, op.u_outer,
+                          (op.m - 1) * op.u_elem + (op.ucols - 1) * op.u_vector, lanes, True)
+    if op.v != NULL:
         prefetch_matrices(op.v + start * op.v_outer, op.v_outer,
                           (op.n - 1) * op.v_elem + (op.n - 1) * op.v_vector, lanes, True)
+    if op.r != NULL:
+        prefetch_matrices(op.r + start * op.r_outer, op.r_outer,
+                          (op.m - 1) * op.r_row + (op.n - 1) * op.r_col, lanes, True)
+    if op.p != NULL:
+        prefetch_matrices(op.p + start * op.p_outer, op.p_outer,
+                          (op.p_side - 1) * (op.p_row + op.p_col), lanes, True)
 
 
 cdef inline void gather(const char* src, npy_intp outer, npy_intp row_step,
@@ -176,11 +237,13 @@ cdef inline void scatter_columns(const real* src, Py_ssize_t length, Py_ssize_t 
 cdef struct IndexTables:
     # For full blocks, per operand; NULL where the stack is not contiguous.
     # a: entry r of the block (SoA) ← element a[r] of the block's input;
-    # u, s, v: element q of the block's output ← entry u[q] (s[q], v[q]) of the block.
+    # u, s, v, r, p: element q of the block's output ← entry u[q] (…) of the block.
     int32_t* a
     int32_t* u
     int32_t* s
     int32_t* v
+    int32_t* r
+    int32_t* p
 
 
 cdef inline void indexed_copy(real* dst, const real* src, const int32_t* index,
@@ -252,14 +315,32 @@ cdef inline void fill_strided(char* dst, Py_ssize_t length, Py_ssize_t count,
 
 
 cdef inline void fill_empty_matrices(const Operands* op, real value_type) noexcept nogil:
-    """The SVD of m×0 matrices: no singular values; a full U is the identity.
-    (0×0 eigen decompositions have nothing to fill.)"""
+    """The SVD of m×0 matrices: no singular values; a full U is the identity,
+    and the polar P = (aaᵀ)^½ of an m×0 matrix is zero.  (0×0 eigen
+    decompositions have nothing to fill.)"""
     cdef npy_intp k
-    if not op.want_uv or op.u == NULL:
-        return
     for k in range(op.count):
-        fill_strided(op.u + k * op.u_outer, op.m, op.ucols, op.u_elem, op.u_vector, <real>0)
-        fill_strided(op.u + k * op.u_outer, op.ucols, 1, op.u_elem + op.u_vector, 0, <real>1)
+        if op.p != NULL:
+            fill_strided(op.p + k * op.p_outer, op.p_side, op.p_side, op.p_row, op.p_col,
+                         <real>0)
+        if op.u != NULL and op.ucols:
+            fill_strided(op.u + k * op.u_outer, op.m, op.ucols, op.u_elem, op.u_vector,
+                         <real>0)
+            fill_strided(op.u + k * op.u_outer, op.ucols, 1, op.u_elem + op.u_vector, 0,
+                         <real>1)
+
+
+cdef inline void put_output(const real* src, Py_ssize_t length, Py_ssize_t count,
+                            const int32_t* table, Py_ssize_t lanes, Py_ssize_t block,
+                            char* dst, npy_intp outer, npy_intp elem_step,
+                            npy_intp vector_step) noexcept nogil:
+    """One output of a block (`count` vectors of `length`, SoA) to its strided
+    destination: by the index table for a full block of a contiguous stack,
+    else by strided loops."""
+    if lanes == block and table != NULL:
+        indexed_copy(<real*>dst, src, table, length * count * block)
+    else:
+        scatter_columns(src, length, count, lanes, block, dst, outer, elem_step, vector_step)
 
 
 cdef inline bint run_block(KernelId kernel, const Operands* op, const IndexTables* tables,
@@ -272,6 +353,7 @@ cdef inline bint run_block(KernelId kernel, const Operands* op, const IndexTable
     cdef real* u = a + m * n * block
     cdef real* v = u + m * ucols * block
     cdef real* s = v + n * n * block
+    cdef real* p = s + n * block
     cdef bint finite
     cdef bint full = lanes == block
     if full and tables.a != NULL:
@@ -296,25 +378,27 @@ cdef inline bint run_block(KernelId kernel, const Operands* op, const IndexTable
                            BLOCK_LANES)
     else:
         finite = svd_lanes(kernel, a, m, n, u, s, v, ucols, op.want_uv, lanes, block)
-    if full and tables.s != NULL:
-        indexed_copy(<real*>(op.s + start * op.s_outer), s, tables.s, n * block)
-    else:
-        scatter_columns(s, n, 1, lanes, block, op.s + start * op.s_outer, op.s_outer,
-                        op.s_step, 0)
-    if not op.want_uv:
-        return finite
-    if ucols == 0:
-        pass    # (the eigen gufuncs: no U)
-    elif full and tables.u != NULL:
-        indexed_copy(<real*>(op.u + start * op.u_outer), u, tables.u, m * ucols * block)
-    else:
-        scatter_columns(u, m, ucols, lanes, block, op.u + start * op.u_outer, op.u_outer,
-                        op.u_elem, op.u_vector)
-    if full and tables.v != NULL:
-        indexed_copy(<real*>(op.v + start * op.v_outer), v, tables.v, n * n * block)
-    else:
-        scatter_columns(v, n, n, lanes, block, op.v + start * op.v_outer, op.v_outer,
-                        op.v_elem, op.v_vector)
+    if op.derived != AS_IS:
+        # (R takes the input's place, which the kernel is done with.)
+        if lanes == BLOCK_LANES:
+            derive_lanes(op.derived, m, n, u, s, v, ucols, a, p, BLOCK_LANES, BLOCK_LANES)
+        else:
+            derive_lanes(op.derived, m, n, u, s, v, ucols, a, p, lanes, block)
+    if op.r != NULL:
+        put_output(a, m, n, tables.r, lanes, block, op.r + start * op.r_outer, op.r_outer,
+                   op.r_row, op.r_col)
+    if op.p != NULL:
+        put_output(p, op.p_side, op.p_side, tables.p, lanes, block, op.p + start * op.p_outer,
+                   op.p_outer, op.p_row, op.p_col)
+    if op.s != NULL:
+        put_output(s, n, 1, tables.s, lanes, block, op.s + start * op.s_outer, op.s_outer,
+                   op.s_step, 0)
+    if op.u != NULL:
+        put_output(u, m, ucols, tables.u, lanes, block, op.u + start * op.u_outer, op.u_outer,
+                   op.u_elem, op.u_vector)
+    if op.v != NULL:
+        put_output(v, n, n, tables.v, lanes, block, op.v + start * op.v_outer, op.v_outer,
+                   op.v_elem, op.v_vector)
     return finite
 
 
@@ -327,35 +411,43 @@ cdef inline bint decompose_blocks(KernelId kernel, const Operands* op,
     cdef Py_ssize_t m = op.m, n = op.n
     # A single matrix (the per-call use) in a buffer of its own size.
     cdef Py_ssize_t block = 1 if op.count == 1 else block_lanes(kernel, m, n, value_type)
-    cdef real on_stack[3 * MAX_KERNEL_DIM * MAX_KERNEL_DIM + MAX_KERNEL_DIM]
+    cdef real on_stack[4 * MAX_KERNEL_DIM * MAX_KERNEL_DIM + MAX_KERNEL_DIM]
     cdef real* buffer
     cdef npy_intp start
     cdef bint all_finite = True
     cdef IndexTables tables
     cdef int32_t* table_space = NULL
+    cdef Py_ssize_t slot = MAX_INDEXED_ENTRIES * block
     if op.count == 0:
         return True
-    buffer = <real*>malloc((m * n + m * op.ucols + n * n + n) * block * sizeof(real))
+    buffer = <real*>malloc((m * n + m * op.ucols + n * n + n + op.p_side * op.p_side)
+                           * block * sizeof(real))
     if buffer == NULL:
         # No memory for a block: one matrix at a time, on the stack, with the
         # same bits (a lone matrix takes the lanes = 1 specialisation).
         block = 1
         buffer = on_stack
-    tables.a = tables.u = tables.s = tables.v = NULL
+    tables.a = tables.u = tables.s = tables.v = tables.r = tables.p = NULL
     if block > 1 and op.count >= block:
         # (Without memory for them, the strided loops move the same values.)
-        table_space = <int32_t*>malloc(4 * MAX_INDEXED_ENTRIES * block * sizeof(int32_t))
+        table_space = <int32_t*>malloc(6 * slot * sizeof(int32_t))
     if table_space != NULL:
         tables.a = gather_table(op, sizeof(real), block, table_space)
-        tables.s = scatter_table(n, 1, op.s_step, 0, op.s_outer, sizeof(real), block,
-                                 table_space + MAX_INDEXED_ENTRIES * block)
-        if op.want_uv and op.ucols:
+        if op.s != NULL:
+            tables.s = scatter_table(n, 1, op.s_step, 0, op.s_outer, sizeof(real), block,
+                                     table_space + slot)
+        if op.u != NULL:
             tables.u = scatter_table(m, op.ucols, op.u_elem, op.u_vector, op.u_outer,
-                                     sizeof(real), block,
-                                     table_space + 2 * MAX_INDEXED_ENTRIES * block)
-        if op.want_uv:
+                                     sizeof(real), block, table_space + 2 * slot)
+        if op.v != NULL:
             tables.v = scatter_table(n, n, op.v_elem, op.v_vector, op.v_outer, sizeof(real),
-                                     block, table_space + 3 * MAX_INDEXED_ENTRIES * block)
+                                     block, table_space + 3 * slot)
+        if op.r != NULL:
+            tables.r = scatter_table(m, n, op.r_row, op.r_col, op.r_outer, sizeof(real),
+                                     block, table_space + 4 * slot)
+        if op.p != NULL:
+            tables.p = scatter_table(op.p_side, op.p_side, op.p_row, op.p_col, op.p_outer,
+                                     sizeof(real), block, table_space + 5 * slot)
     start = 0
     while start < op.count:
         # The next block's input, and its outputs for writing, are fetched

@@ -10,7 +10,8 @@ a signature cannot say "min(M, N)" (numpy ≥ 2.1 can compute such a size, but
 Dask's ``apply_gufunc`` then needs every output size told, and a dask array
 passed straight to a gufunc would fail).  Each symmetric eigen flavour has one
 gufunc that reads the lower triangle and one that reads the upper (numpy's
-UPLO).
+UPLO).  The flavours built on the SVD (signed, canonical signs, rotation,
+polar) return only what their functions return, made in the kernel's pass.
 """
 
 # Flavours: what a gufunc returns.
@@ -19,11 +20,22 @@ THIN = "thin"       # U, S, Vh with min(M, N) columns / rows
 FULL = "full"       # square U and Vh
 EIGVALS = "eigvals"     # the eigenvalues of a symmetric matrix, ascending
 EIGH = "eigh"           # and its eigenvectors, as columns
+SIGNED = "signed"       # U, S, Vh of a square matrix with det U = det Vh = +1
+CANONICAL_THIN = "canonical-thin"   # THIN and FULL with each column of U's
+CANONICAL_FULL = "canonical-full"   # largest-magnitude entry positive
+ROTATION = "rotation"   # U·Vh of the signed SVD: the nearest rotation
+POLAR_RIGHT = "polar-right"     # R = U·Vh and P = V·S·Vh: A = R·P
+POLAR_LEFT = "polar-left"       # R and P = U·S·Uᵀ: A = P·R
 # The outputs a gufunc of each flavour returns.
-OUTPUTS = {VALUES: 1, THIN: 3, FULL: 3, EIGVALS: 1, EIGH: 2}
+OUTPUTS = {VALUES: 1, THIN: 3, FULL: 3, EIGVALS: 1, EIGH: 2, SIGNED: 3, CANONICAL_THIN: 3,
+           CANONICAL_FULL: 3, ROTATION: 1, POLAR_RIGHT: 2, POLAR_LEFT: 2}
 
 _VALUES_DOC = "Singular values, descending, of each {} matrix (fastsvd kernels, M, N ≤ 32)."
 _UV_DOC = "{} SVD (U, S, Vh) of each {} matrix (fastsvd kernels, M, N ≤ 32)."
+_CANONICAL_DOC = ("{} SVD (U, S, Vh) of each {} matrix, each column of U with its "
+                  "largest-magnitude entry positive (fastsvd kernels, M, N ≤ 32).")
+_POLAR_DOC = ("Polar factors (R, P) of each {} matrix, a = {} (fastsvd kernels, "
+              "M, N ≤ 32).")
 _EIGVALS_DOC = ("Eigenvalues, ascending, of each symmetric matrix, from its {} triangle "
                 "(fastsvd kernels, N ≤ 32).")
 _EIGH_DOC = ("Eigenvalues, ascending, and eigenvectors (columns) of each symmetric matrix, "
@@ -38,6 +50,28 @@ GUFUNCS = (
     ("svd_thin_m_lt_n", THIN, True, "(m,n)->(m,m),(m),(m,n)", _UV_DOC.format("Thin", "M < N")),
     ("svd_full_m_ge_n", FULL, False, "(m,n)->(m,m),(n),(n,n)", _UV_DOC.format("Full", "M ≥ N")),
     ("svd_full_m_lt_n", FULL, True, "(m,n)->(m,m),(m),(n,n)", _UV_DOC.format("Full", "M < N")),
+    ("svd_signed", SIGNED, False, "(n,n)->(n,n),(n),(n,n)",
+     "Signed SVD (U, S, Vh) of each square matrix: det U = det Vh = +1, the sign of det a "
+     "on the last singular value (fastsvd kernels, N ≤ 32)."),
+    ("svd_canonical_thin_m_ge_n", CANONICAL_THIN, False, "(m,n)->(m,n),(n),(n,n)",
+     _CANONICAL_DOC.format("Thin", "M ≥ N")),
+    ("svd_canonical_thin_m_lt_n", CANONICAL_THIN, True, "(m,n)->(m,m),(m),(m,n)",
+     _CANONICAL_DOC.format("Thin", "M < N")),
+    ("svd_canonical_full_m_ge_n", CANONICAL_FULL, False, "(m,n)->(m,m),(n),(n,n)",
+     _CANONICAL_DOC.format("Full", "M ≥ N")),
+    ("svd_canonical_full_m_lt_n", CANONICAL_FULL, True, "(m,n)->(m,m),(m),(n,n)",
+     _CANONICAL_DOC.format("Full", "M < N")),
+    ("nearest_rotation", ROTATION, False, "(n,n)->(n,n)",
+     "The rotation (det = +1) nearest each square matrix: U·Vh of its signed SVD "
+     "(fastsvd kernels, N ≤ 32)."),
+    ("polar_right_m_ge_n", POLAR_RIGHT, False, "(m,n)->(m,n),(n,n)",
+     _POLAR_DOC.format("M ≥ N", "R·P")),
+    ("polar_right_m_lt_n", POLAR_RIGHT, True, "(m,n)->(m,n),(n,n)",
+     _POLAR_DOC.format("M < N", "R·P")),
+    ("polar_left_m_ge_n", POLAR_LEFT, False, "(m,n)->(m,n),(m,m)",
+     _POLAR_DOC.format("M ≥ N", "P·R")),
+    ("polar_left_m_lt_n", POLAR_LEFT, True, "(m,n)->(m,n),(m,m)",
+     _POLAR_DOC.format("M < N", "P·R")),
     ("eigvalsh_lower", EIGVALS, False, "(n,n)->(n)", _EIGVALS_DOC.format("lower")),
     ("eigvalsh_upper", EIGVALS, True, "(n,n)->(n)", _EIGVALS_DOC.format("upper")),
     ("eigh_lower", EIGH, False, "(n,n)->(n),(n,n)", _EIGH_DOC.format("lower")),
@@ -47,8 +81,10 @@ GUFUNCS = (
 NAMES = tuple(row[0] for row in GUFUNCS)
 
 
-def flavour_of(compute_uv, full_matrices):
-    """The flavour numpy.linalg.svd's arguments ask for."""
+def flavour_of(compute_uv, full_matrices, canonical=False):
+    """The flavour numpy.linalg.svd's arguments (and svd's signs=) ask for."""
     if not compute_uv:
         return VALUES
+    if canonical:
+        return CANONICAL_FULL if full_matrices else CANONICAL_THIN
     return FULL if full_matrices else THIN

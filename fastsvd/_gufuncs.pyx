@@ -14,14 +14,17 @@ from fastsvd.kernels cimport real, kernel_for_shape, KernelId, KERNEL_JACOBI_EIG
 from fastsvd.kernels cimport MAX_KERNEL_DIM as MAX_SIDE, BLOCK_LANES as BLOCK
 from fastsvd.kernels cimport WIDE_BLOCK_LANES as WIDE_BLOCK
 from fastsvd._gufunc_blocks cimport (Operands, unpack_operands, decompose_blocks,
-                                     fill_empty_matrices, VALUES, THIN, FULL, TRANSPOSED,
-                                     EIGEN)
+                                     fill_empty_matrices, square_signature, VALUES, THIN,
+                                     FULL, TRANSPOSED, EIGEN, DERIVED_SHIFT)
+from fastsvd._kernel_derived cimport SIGNED, CANONICAL, ROTATION, POLAR_FROM_V, POLAR_FROM_U
 
 import numpy as np
 
 from fastsvd._gufunc_table import GUFUNCS
 from fastsvd._gufunc_table import VALUES as VALUES_FLAVOUR, THIN as THIN_FLAVOUR
 from fastsvd._gufunc_table import FULL as FULL_FLAVOUR, EIGVALS, EIGH, OUTPUTS
+from fastsvd._gufunc_table import SIGNED as SIGNED_FLAVOUR, CANONICAL_THIN, CANONICAL_FULL
+from fastsvd._gufunc_table import ROTATION as ROTATION_FLAVOUR, POLAR_RIGHT, POLAR_LEFT
 
 cnp.import_array()
 cnp.import_ufunc()
@@ -86,10 +89,10 @@ cdef int check_core_dims(PyUFuncObject* ufunc, npy_intp* core_dim_sizes) except 
     cdef int mode = <int><size_t>ufunc.data[0]
     cdef npy_intp m = core_dim_sizes[0], n
     cdef bint wide = mode & TRANSPOSED
-    if mode & EIGEN:     # (n,n): one core size
+    if square_signature(mode):     # (n,n): one core size
         if m > MAX_SIDE:
             raise ValueError(f"fastsvd's gufuncs take N <= {MAX_SIDE}, got {m}x{m}: "
-                             "fastsvd.eigh hands larger matrices to numpy")
+                             "fastsvd's functions hand larger matrices to numpy")
         return 0
     n = core_dim_sizes[1]
     if m > MAX_SIDE or n > MAX_SIDE:
@@ -107,15 +110,21 @@ cdef cnp.PyUFuncGenericFunction loops[2]
 # (numpy ≥ 2 declares the dimension and step pointers const: same ABI.)
 loops[0] = <cnp.PyUFuncGenericFunction>svd_loop_float
 loops[1] = <cnp.PyUFuncGenericFunction>svd_loop_double
-cdef char values_types[4]
-values_types[:] = [cnp.NPY_FLOAT, cnp.NPY_FLOAT, cnp.NPY_DOUBLE, cnp.NPY_DOUBLE]
-cdef char uv_types[8]
-uv_types[:] = [cnp.NPY_FLOAT] * 4 + [cnp.NPY_DOUBLE] * 4
-cdef char eigh_types[6]
-eigh_types[:] = [cnp.NPY_FLOAT] * 3 + [cnp.NPY_DOUBLE] * 3
+cdef char one_output_types[4]
+one_output_types[:] = [cnp.NPY_FLOAT, cnp.NPY_FLOAT, cnp.NPY_DOUBLE, cnp.NPY_DOUBLE]
+cdef char three_output_types[8]
+three_output_types[:] = [cnp.NPY_FLOAT] * 4 + [cnp.NPY_DOUBLE] * 4
+cdef char two_output_types[6]
+two_output_types[:] = [cnp.NPY_FLOAT] * 3 + [cnp.NPY_DOUBLE] * 3
 
 _FLAVOUR_MODES = {VALUES_FLAVOUR: VALUES, THIN_FLAVOUR: THIN, FULL_FLAVOUR: FULL,
-                  EIGVALS: EIGEN | VALUES, EIGH: EIGEN | FULL}
+                  EIGVALS: EIGEN | VALUES, EIGH: EIGEN | FULL,
+                  SIGNED_FLAVOUR: THIN | SIGNED << DERIVED_SHIFT,
+                  CANONICAL_THIN: THIN | CANONICAL << DERIVED_SHIFT,
+                  CANONICAL_FULL: FULL | CANONICAL << DERIVED_SHIFT,
+                  ROTATION_FLAVOUR: THIN | ROTATION << DERIVED_SHIFT,
+                  POLAR_RIGHT: THIN | POLAR_FROM_V << DERIVED_SHIFT,
+                  POLAR_LEFT: THIN | POLAR_FROM_U << DERIVED_SHIFT}
 # The ufuncs keep the char* of name, doc and signature: the bytes stay alive here.
 _keep_alive = []
 
@@ -129,11 +138,11 @@ cdef object make_gufunc(str name, str flavour, bint wide, str signature, str doc
     data[0] = data[1] = <void*><size_t>mode
     keep = (name.encode(), doc.encode(), signature.encode())
     _keep_alive.append(keep)
-    cdef char* types = values_types
+    cdef char* types = one_output_types
     if outputs == 3:
-        types = uv_types
+        types = three_output_types
     elif outputs == 2:
-        types = eigh_types
+        types = two_output_types
     gufunc = cnp.PyUFunc_FromFuncAndDataAndSignature(
         loops, data, types, 2, 1, outputs,
         cnp.PyUFunc_None, keep[0], keep[1], 0, keep[2])

@@ -11,6 +11,16 @@ svd_thin_m_ge_n: np.ufunc
 svd_thin_m_lt_n: np.ufunc
 svd_full_m_ge_n: np.ufunc
 svd_full_m_lt_n: np.ufunc
+svd_signed: np.ufunc
+svd_canonical_thin_m_ge_n: np.ufunc
+svd_canonical_thin_m_lt_n: np.ufunc
+svd_canonical_full_m_ge_n: np.ufunc
+svd_canonical_full_m_lt_n: np.ufunc
+nearest_rotation: np.ufunc
+polar_right_m_ge_n: np.ufunc
+polar_right_m_lt_n: np.ufunc
+polar_left_m_ge_n: np.ufunc
+polar_left_m_lt_n: np.ufunc
 eigvalsh_lower: np.ufunc
 eigvalsh_upper: np.ufunc
 eigh_lower: np.ufunc

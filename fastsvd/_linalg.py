@@ -42,8 +42,8 @@ _GUFUNCS = {(flavour, wide): getattr(_gufuncs, name)
             for name, flavour, wide, _signature, _doc in GUFUNCS}
 
 
-def _gufunc_for(m, n, compute_uv, full_matrices):
-    return _GUFUNCS[flavour_of(compute_uv, full_matrices), m < n]
+def _gufunc_for(m, n, compute_uv, full_matrices, canonical=False):
+    return _GUFUNCS[flavour_of(compute_uv, full_matrices, canonical), m < n]
 
 
 @functools.cache
@@ -186,7 +186,7 @@ def _numpy_svd(arr, full_matrices, compute_uv, hermitian, nonfinite):
 
 
 def svd(a, full_matrices=True, compute_uv=True, hermitian=False, *,
-        signed=False, nonfinite="raise", workers=1):
+        signed=False, signs=None, nonfinite="raise", workers=1):
     """Singular value decomposition, a drop-in for :func:`numpy.linalg.svd`.
 
     Factorises every matrix of an ``(..., M, N)`` stack as
@@ -220,6 +220,15 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False, *,
         are proper rotations (det = +1) and the sign of det(a) is carried by
         the last singular value, which is then negative for a reflection.
         Requires real square matrices and ``compute_uv``.  Default False.
+    signs : {None, "canonical"}, optional
+        None (default): the singular vectors' signs the kernel gives, which
+        like LAPACK's are arbitrary but the same on every run of a build.
+        "canonical": the largest-magnitude entry of each column of U (the
+        first of equals) is made positive (real and positive for complex
+        input), its row of Vh flipped with it, so that results compare
+        across machines and libraries (scikit-learn's ``svd_flip``
+        convention).  Extra columns of a full U follow the same rule.
+        Requires ``compute_uv``; not with `signed`.
     nonfinite : {"raise", "nan"}, optional
         What a matrix holding NaN or Inf gets: "raise" (default) raises
         ``LinAlgError`` (numpy's behaviour, but in bounded time; see Notes);
@@ -253,13 +262,14 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False, *,
         if a matrix holds NaN or Inf.
     ValueError
         If `nonfinite` is not "raise" or "nan", if `workers` is below 1 and
-        not -1, or if `signed` is asked for matrices that are not real and
-        square, or without `compute_uv`.
+        not -1, if `signed` is asked for matrices that are not real and
+        square, or without `compute_uv`, or if `signs` is not None or
+        "canonical", or is "canonical" without `compute_uv` or with `signed`.
     TypeError
         If `workers` is not an integer.
     NotImplementedError
         For a dask array that fastsvd's kernels cannot take lazily: complex,
-        a side of 0 or over 32, `hermitian` or `signed`.
+        a side of 0 or over 32, or `hermitian`.
 
     See Also
     --------
@@ -326,6 +336,16 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False, *,
     >>> np.allclose([np.linalg.det(U), np.linalg.det(Vh)], 1)
     True
 
+    Canonical signs: each column of U has its largest-magnitude entry
+    positive, whatever library or machine computed it:
+
+    >>> U, S, Vh = fastsvd.svd(a, signs="canonical")
+    >>> np.round(U, 6)
+    array([[ 0.894427,  0.447214],
+           [-0.447214,  0.894427]])
+    >>> np.allclose(U @ np.diag(S) @ Vh, a)
+    True
+
     A matrix holding NaN raises, or with ``nonfinite="nan"`` gets NaN alone:
 
     >>> bad = np.stack([a, [[1.0, np.nan], [0.0, 1.0]]])
@@ -349,8 +369,9 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False, *,
         _check_nonfinite_option(nonfinite)
     if type(workers) is not int or workers != 1:
         workers = _worker_count(workers)
+    canonical = signs is not None and _canonical_signs(signs, compute_uv, signed)
     if type(a) is not np.ndarray and _is_dask(a):
-        return _lazy_svd(a, full_matrices, compute_uv, hermitian, signed)
+        return _lazy_svd(a, full_matrices, compute_uv, hermitian, signed, canonical)
     arr, wrap = _makearray(a)
     if arr.ndim < 2:
         _assert_stacked_2d(arr)
@@ -360,48 +381,66 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False, *,
     dtype = arr.dtype
     if dtype is not _FLOAT64 and dtype is not _FLOAT32:
         dtype = _kernel_dtype(arr)
+    # The signs are fused into the kernels' pass where a kernel takes the
+    # matrices, and made from the decomposition otherwise.
+    fused = not hermitian and dtype is not None and kernel_name(m, n) is not None
     if hermitian and dtype is not None and m == n and 1 <= m <= _gufuncs.MAX_KERNEL_DIM:
         from ._eigh import hermitian_svd  # (_eigh builds on this module)
         result = hermitian_svd(arr.astype(dtype, copy=False), compute_uv, nonfinite, workers)
-    elif hermitian or dtype is None or kernel_name(m, n) is None:
+    elif not fused:
         result = _numpy_svd(arr, full_matrices, compute_uv, hermitian, nonfinite)
     else:
         # Builtin dtypes are singletons: `is` spares astype's cost on single matrices.
         arr = arr if arr.dtype is dtype else arr.astype(dtype)
-        if arr.ndim == 2:
+        if arr.ndim == 2 and not (signed or canonical):
             result, finite = _gufuncs.decompose_one(arr, compute_uv,
                                                     bool(full_matrices) and compute_uv)
             if not finite and nonfinite == "raise":
                 raise _nonfinite_error()
         else:
-            result = _run_batched(_gufunc_for(m, n, compute_uv, full_matrices), arr,
-                                  nonfinite, workers)
+            gufunc = (_gufuncs.svd_signed if signed
+                      else _gufunc_for(m, n, compute_uv, full_matrices, canonical))
+            result = _run_batched(gufunc, arr, nonfinite, workers)
     if not compute_uv:
         return result
     u, s, vh = result
-    if signed:
+    if signed and not fused:
         u, s, vh = _make_signed(u, s, vh)
+    elif canonical and not fused:
+        u, vh = _make_canonical(u, vh)
     if wrap is not _unwrapped:
         u, vh = wrap(u), wrap(vh)
     return tuple.__new__(SVDResult, (u, s, vh))  # (cheaper than SVDResult())
+
+
+def _canonical_signs(signs, compute_uv, signed):
+    """Whether svd's `signs` asks for canonical signs, or ValueError."""
+    if signs != "canonical":
+        raise ValueError(f"signs must be None or 'canonical', got {signs!r}")
+    if not compute_uv or signed:
+        raise ValueError("signs='canonical' needs compute_uv=True and is not for signed=True")
+    return True
 
 
 def _is_dask(a):
     return type(a).__module__.startswith("dask.") and hasattr(a, "__array_ufunc__")
 
 
-def _lazy_svd(a, full_matrices, compute_uv, hermitian, signed):
+def _lazy_svd(a, full_matrices, compute_uv, hermitian, signed, canonical):
     """svd of a dask array, lazily: the gufunc goes through dask's apply_gufunc,
     chunk by chunk (the last two axes must each be a single chunk)."""
     _assert_stacked_2d(a)
     m, n = a.shape[-2:]
     dtype = _kernel_dtype(a)
-    if hermitian or signed or dtype is None or kernel_name(m, n) is None:
+    if hermitian or dtype is None or kernel_name(m, n) is None:
         raise NotImplementedError(
             "fastsvd.svd on a dask array takes real matrices with 1 <= M, N <= "
-            f"{_gufuncs.MAX_KERNEL_DIM}, without hermitian or signed; got "
-            f"{m}x{n} {a.dtype}")
-    result = _gufunc_for(m, n, compute_uv, full_matrices)(a.astype(dtype))
+            f"{_gufuncs.MAX_KERNEL_DIM}, without hermitian; got {m}x{n} {a.dtype}")
+    if signed and (m != n or not compute_uv):
+        raise ValueError("signed=True needs real square matrices and compute_uv=True")
+    gufunc = (_gufuncs.svd_signed if signed
+              else _gufunc_for(m, n, compute_uv, full_matrices, canonical))
+    result = gufunc(a.astype(dtype))
     return SVDResult(*result) if compute_uv else result
 
 
@@ -461,6 +500,30 @@ def _run_batched(gufunc, arr, nonfinite, workers):
     return outs if len(outs) > 1 else outs[0]
 
 
+# (side, wide: M < N) -> the polar gufunc
+_POLAR_GUFUNCS = {("right", False): _gufuncs.polar_right_m_ge_n,
+                  ("right", True): _gufuncs.polar_right_m_lt_n,
+                  ("left", False): _gufuncs.polar_left_m_ge_n,
+                  ("left", True): _gufuncs.polar_left_m_lt_n}
+
+
+def _kernel_input(arr):
+    """The ndarray `arr` as float32 or float64 if its matrices are ones a kernel
+    takes (real, 1 ≤ M, N ≤ 32), or None for the functions to compose from svd."""
+    if arr.ndim < 2:
+        return None
+    dtype = _kernel_dtype(arr)
+    if dtype is None or kernel_name(*arr.shape[-2:]) is None:
+        return None
+    return arr.astype(dtype, copy=False)
+
+
+def _run_fused(gufunc, arr, nonfinite, workers):
+    """_run_batched for the functions that call a gufunc of their own."""
+    _check_nonfinite_option(nonfinite)
+    return _run_batched(gufunc, arr, nonfinite, _worker_count(workers))
+
+
 def _make_signed(u, s, vh):
     """Turn a square SVD into the signed one: det U = det Vh = +1."""
     if s.shape[-1] == 0:
@@ -476,6 +539,23 @@ def _make_signed(u, s, vh):
     vh[..., -1, :] *= det_vh[..., None]
     s[..., -1] *= det_u * det_vh
     return u, s, vh
+
+
+def _make_canonical(u, vh):
+    """svd's signs="canonical" for the decompositions no kernel made: each
+    column of U divided by the phase (sign) of its largest-magnitude entry,
+    the first of equals, and the partner row of Vh by its conjugate."""
+    k = min(u.shape[-1], vh.shape[-2])
+    if u.size == 0:
+        return u, vh
+    largest = np.take_along_axis(u, np.argmax(np.abs(u), axis=-2)[..., None, :], axis=-2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        phase = largest / np.abs(largest)
+    phase = np.where(np.abs(largest) > 0, phase, 1)   # (a NaN column stays NaN)
+    u = u / phase
+    vh = vh.copy()
+    vh[..., :k, :] *= phase[..., 0, :k, None]
+    return u, vh
 
 
 
@@ -711,6 +791,11 @@ def polar(a, side="right", *, nonfinite="raise", workers=1):
     if side not in ("right", "left"):
         raise ValueError("side must be 'right' or 'left'")
     arr, wrap = _makearray(a)
+    fused = _kernel_input(arr)
+    if fused is not None:
+        r, p = _run_fused(_POLAR_GUFUNCS[side, arr.shape[-2] < arr.shape[-1]], fused,
+                          nonfinite, workers)
+        return wrap(r), wrap(p)
     u, s, vh = svd(arr, full_matrices=False, nonfinite=nonfinite, workers=workers)
     r = u @ vh
     if side == "right":
@@ -793,6 +878,9 @@ def nearest_rotation(a, *, nonfinite="raise", workers=1):
     True
     """
     arr, wrap = _makearray(a)
+    fused = _kernel_input(arr)
+    if fused is not None and arr.shape[-1] == arr.shape[-2]:
+        return wrap(_run_fused(_gufuncs.nearest_rotation, fused, nonfinite, workers))
     u, _, vh = svd(arr, signed=True, nonfinite=nonfinite, workers=workers)
     return wrap(u @ vh)
 

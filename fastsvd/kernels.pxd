@@ -15,6 +15,7 @@ Layers, bottom up::
     _kernel_refine.pxd       columns the sweeps leave as negligible, one matrix at a time
     _kernel_eigh.pxd         the symmetric eigen kernel: two-sided cyclic Jacobi, in vectors
     _kernel_finish.pxd       σ sorted by a sorting network, U completed
+    _kernel_derived.pxd      signed SVD, canonical signs, rotation and polar factors
     kernels.pxd              this file: shape → kernel table, block sizes, entry points
     _gufunc_blocks.pxd       numpy's strided stacks ↔ blocks: gather, run, scatter
     _gufuncs.pyx             the gufunc table and loops, built once per ISA (_isa_table.py)
@@ -43,6 +44,8 @@ from fastsvd._kernel_jacobi_columns cimport jacobi_sweeps_columns
 from fastsvd._kernel_refine cimport find_small_columns, refine_small_columns
 from fastsvd._kernel_finish cimport finish_jacobi
 from fastsvd._kernel_eigh cimport symmetrize_lanes, jacobi_eigen, finish_eigen
+from fastsvd._kernel_derived cimport (Derived, derive_lanes, SIGNED, ROTATION, POLAR_FROM_V,
+                                      POLAR_FROM_U)
 
 cdef enum KernelId:
     KERNEL_NONE = 0
@@ -212,3 +215,61 @@ cdef inline bint eigh_small(real* a, Py_ssize_t n, real* w, real* v, bint want_v
                 v[i] = NAN
         return False
     return svd_lanes(KERNEL_JACOBI_EIGH, a, n, n, NULL, w, v, 0, want_v, 1, 1)
+
+
+cdef inline bint derived_small(Derived derived, real* a, Py_ssize_t m, Py_ssize_t n, real* u,
+                               real* s, real* v, real* r, real* p) noexcept nogil:
+    """svd_small (thin U) of a shape a kernel takes, turned into `derived`
+    (_kernel_derived.derive_lanes)."""
+    cdef bint finite = svd_small(a, m, n, u, s, v, n, True)
+    derive_lanes(derived, m, n, u, s, v, n, r, p, 1, 1)
+    return finite
+
+
+cdef inline bint fill_nan(real* x, Py_ssize_t count) noexcept nogil:
+    """x[0 … count − 1] = NaN; returns False, the flag of a shape no kernel takes."""
+    cdef Py_ssize_t i
+    for i in range(count):
+        x[i] = NAN
+    return False
+
+
+cdef inline bint signed_svd_small(real* a, Py_ssize_t n, real* u, real* s,
+                                  real* v) noexcept nogil:
+    """The signed SVD of one contiguous column-major N×N matrix, for other
+    Cython code: svd_small's outputs (u N×N) with det U = det V = +1 and the
+    sign of det A on s[N − 1].  Returns svd_small's flag."""
+    if kernel_for_shape(n, n) == KERNEL_NONE:
+        return svd_small(a, n, n, u, s, v, n, True)     # (NaN outputs)
+    return derived_small(SIGNED, a, n, n, u, s, v, NULL, NULL)
+
+
+cdef inline bint nearest_rotation_small(real* a, Py_ssize_t n, real* r) noexcept nogil:
+    """The rotation nearest one contiguous column-major N×N matrix, R = U·Vᵀ of
+    its signed SVD, into r (N×N, column-major), for other Cython code.  a is
+    overwritten.  Returns False, with NaN in r, when a holds NaN or Inf or N is
+    not in 1 … MAX_KERNEL_DIM."""
+    cdef real u[MAX_KERNEL_DIM * MAX_KERNEL_DIM]
+    cdef real v[MAX_KERNEL_DIM * MAX_KERNEL_DIM]
+    cdef real s[MAX_KERNEL_DIM]
+    if kernel_for_shape(n, n) == KERNEL_NONE:
+        return fill_nan(r, max(n, 0) * max(n, 0))
+    return derived_small(ROTATION, a, n, n, u, s, v, r, NULL)
+
+
+cdef inline bint polar_small(real* a, Py_ssize_t m, Py_ssize_t n, real* r, real* p,
+                             bint left) noexcept nogil:
+    """The polar factors of one contiguous column-major M×N matrix, M ≥ N, for
+    other Cython code: r (M×N, orthonormal columns) and p, symmetric positive
+    semi-definite, N×N with A = R·P, or with `left` M×M and A = P·R (all
+    column-major).  a is overwritten.  (For M < N, pass Aᵀ: its R is Rᵀ, and
+    its left P is A's right one.)  Returns False, with NaN in r and p, when a
+    holds NaN or Inf or no kernel takes the shape."""
+    cdef real u[MAX_KERNEL_DIM * MAX_KERNEL_DIM]
+    cdef real v[MAX_KERNEL_DIM * MAX_KERNEL_DIM]
+    cdef real s[MAX_KERNEL_DIM]
+    cdef Py_ssize_t side = max(m if left else n, 0)
+    if kernel_for_shape(m, n) == KERNEL_NONE:
+        fill_nan(p, side * side)
+        return fill_nan(r, max(m, 0) * max(n, 0))
+    return derived_small(POLAR_FROM_U if left else POLAR_FROM_V, a, m, n, u, s, v, r, p)

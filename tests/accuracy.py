@@ -251,6 +251,64 @@ def well_conditioned(rng, m, n):
             return b, kappa
 
 
+# Matrices per family_stack (more than one block, and a partial one).
+FAMILY_COUNT = 40
+
+
+def family_stack(family, m, n, dtype):
+    """(stack, κ(B) per matrix or None): FAMILY_COUNT float64 matrices of one of
+    FAMILIES, the inputs that are hard for an SVD, rounded to dtype."""
+    rng = rng_for("twins", family, m, n, np.dtype(dtype).name)
+    f32 = np.dtype(dtype) == np.float32
+    g = rng.standard_normal((FAMILY_COUNT, m, n))
+    kappa = None
+    if family == "gaussian":
+        a = g
+    elif family == "rank-deficient":
+        a = g.copy()
+        a[0::3] = g[0::3, :, :1] * rng.standard_normal((len(a[0::3]), 1, n))   # rank one
+        a[1::3, :, -1] = a[1::3, :, 0]                                         # repeated column
+        a[2::3, :, 0] = 0                                                      # zero column
+    elif family == "graded":
+        # A = B·D, κ(B) < 10, D a permutation of logspace(0, -12, N): Jacobi's relative accuracy.
+        pairs = [well_conditioned(rng, m, n) for _ in range(FAMILY_COUNT)]
+        d = np.stack([rng.permutation(np.logspace(0, -12, n)) for _ in range(FAMILY_COUNT)])
+        a = np.stack([b for b, _ in pairs]) * d[:, None, :]
+        kappa = np.array([k for _, k in pairs])
+    elif family == "small-sigma":
+        ratios = np.logspace(-1 if f32 else -3, -6 if f32 else -15, FAMILY_COUNT)
+        a = np.stack([with_singular_values(rng, m, n, np.geomspace(1, r, n)) for r in ratios])
+    elif family == "zero":
+        a = np.zeros_like(g)
+    elif family == "tiny":
+        a = g * (1e-30 if f32 else 1e-300)
+    elif family == "huge":
+        a = g * (1e30 if f32 else 1e300)
+    elif family == "reflections":
+        # Square only: det > 0 for the even matrices, det < 0 for the odd
+        # ones (the signed SVD's and the rotation's two cases).
+        assert m == n
+        sign = np.sign(np.linalg.det(g))
+        sign[1::2] *= -1
+        a = g.copy()
+        a[:, 0, :] *= sign[:, None]
+    elif family == "near-max":
+        # σ₁ = 0.9·max: as large as entries can be while σ₁ stays finite.
+        a = g / np.linalg.norm(g, ord=2, axis=(-2, -1))[:, None, None] * (
+            0.9 * float(np.finfo(dtype).max))
+    else:
+        raise AssertionError(family)
+    a = np.ascontiguousarray(a.astype(dtype))
+    assert np.isfinite(a).all()
+    return a, kappa
+
+
+FAMILIES = ["gaussian", "rank-deficient", "graded", "small-sigma", "zero", "tiny", "huge",
+            "near-max"]
+# And for square matrices, with half of them reflections.
+SQUARE_FAMILIES = FAMILIES + ["reflections"]
+
+
 def param_id(value):
     """pytest ids for shapes (3x2) and dtypes (float32)."""
     if isinstance(value, tuple):

@@ -73,6 +73,42 @@ EXTENSION = textwrap.dedent('''
                     for i in range(4):
                         q_view[k, i, j] = v[j * 4 + i]
         return w_out, q_out, ok_out.astype(bool)
+
+    from fastsvd.kernels cimport nearest_rotation_small, polar_small, signed_svd_small
+
+    def applications(double[:, :, ::1] matrices):
+        """Per row-major 3×3 matrix: its nearest rotation, its right polar
+        factors and its signed singular values (every output column-major)."""
+        cdef Py_ssize_t count = matrices.shape[0], k, i
+        r_out = np.empty((count, 9))
+        polar_r_out = np.empty((count, 9))
+        polar_p_out = np.empty((count, 9))
+        s_out = np.empty((count, 3))
+        ok_out = np.empty((count, 3), dtype=np.uint8)
+        cdef double[:, ::1] r_view = r_out
+        cdef double[:, ::1] polar_r_view = polar_r_out
+        cdef double[:, ::1] polar_p_view = polar_p_out
+        cdef double[:, ::1] s_view = s_out
+        cdef unsigned char[:, ::1] ok_view = ok_out
+        cdef double a[9]
+        cdef double u[9]
+        cdef double v[9]
+        with nogil:
+            for k in range(count):
+                for i in range(9):
+                    a[i] = matrices[k, i % 3, i // 3]
+                ok_view[k, 0] = nearest_rotation_small(a, 3, &r_view[k, 0])
+                for i in range(9):
+                    a[i] = matrices[k, i % 3, i // 3]
+                ok_view[k, 1] = polar_small(a, 3, 3, &polar_r_view[k, 0],
+                                            &polar_p_view[k, 0], False)
+                for i in range(9):
+                    a[i] = matrices[k, i % 3, i // 3]
+                ok_view[k, 2] = signed_svd_small(a, 3, u, &s_view[k, 0], v)
+        # column-major flat → row-major matrices
+        return tuple(np.swapaxes(x.reshape(count, 3, 3), 1, 2)
+                     for x in (r_out, polar_r_out, polar_p_out)) + (s_out,
+                                                                  ok_out.astype(bool))
 ''')
 
 SETUP = textwrap.dedent('''
@@ -145,3 +181,25 @@ def test_cimported_eigen_kernel_matches_fastsvd(user_module):
     want = fastsvd.eigh(good, UPLO="U").eigenvalues
     scale = np.abs(want).max(axis=-1, keepdims=True)
     assert (np.abs(np.delete(w, 5, axis=0) - want) <= 100 * np.finfo(float).eps * scale).all()
+
+
+def test_cimported_applications_match_fastsvd(user_module):
+    a = np.random.default_rng(9).standard_normal((300, 3, 3))
+    a[3] = 0
+    a[7, 1, 1] = np.nan
+    r, polar_r, polar_p, s, ok = user_module.applications(a)
+    assert (ok == (np.arange(300) != 7)[:, None]).all()
+    assert np.isnan(r[7]).all() and np.isnan(polar_r[7]).all() and np.isnan(polar_p[7]).all()
+    good = np.arange(300) != 7
+    # (Compiled into the extension with its own flags: the last bits may differ.)
+    bar = tolerance(np.float64, 3, 3)
+    want_r = fastsvd.nearest_rotation(a[good])
+    want_polar = fastsvd.polar(a[good])
+    want_s = fastsvd.svd(a[good], signed=True).S
+    assert np.abs(r[good] - want_r).max() <= bar
+    assert np.abs(polar_r[good] - want_polar[0]).max() <= bar
+    scale = np.abs(a[good]).max()
+    assert np.abs(polar_p[good] - want_polar[1]).max() <= bar * scale
+    assert np.abs(s[good] - want_s).max() <= bar * scale
+    assert (np.sign(s[good & (np.arange(300) != 3), 2])
+            == np.sign(np.linalg.det(a[good & (np.arange(300) != 3)]))).all()

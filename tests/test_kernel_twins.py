@@ -19,16 +19,17 @@ import pytest
 import fastsvd
 from fastsvd._isa import compiled
 from accuracy import (
+    FAMILIES,
+    FAMILY_COUNT,
     SMALLEST_SIGMA_RELATIVE_FACTOR,
     assert_singular_values_near,
     assert_svd_contract,
     eps,
+    family_stack,
     graded_relative_tolerance,
     kernel_tolerance,
     reference_singular_values,
     rng_for,
-    well_conditioned,
-    with_singular_values,
 )
 from cases import FLAVOUR_IDS, FLAVOURS, KERNEL_DTYPES, TABLE, dtype_id, shape_id, shapes
 
@@ -39,59 +40,12 @@ COLUMNS = "jacobi-columns"
 SPECIALISED = [((e.m, e.n), e.kernel) for e in TABLE
                if e.kernel not in (None, GENERIC) and e.m >= e.n and (e.m, e.n) != (32, 32)]
 SPECIALISED_IDS = [f"{kernel}-{shape_id(shape)}" for shape, kernel in SPECIALISED]
-COUNT = 40          # matrices per input stack (more than one block, and a partial one)
 REFERENCES = 8      # of which this many get an mpmath reference
 
 
 def svd_with_kernel(a, kernel, compute_uv=True, full_matrices=False):
     return compiled.svd_with_kernel(a, kernel, compute_uv=compute_uv,
                                     full_matrices=full_matrices)
-
-
-# ---------------------------------------------------------------- the inputs
-
-def _inputs(family, m, n, dtype):
-    """(stack, κ(B) per matrix or None): COUNT float64 matrices of a family, rounded
-    to dtype."""
-    rng = rng_for("twins", family, m, n, np.dtype(dtype).name)
-    f32 = np.dtype(dtype) == np.float32
-    g = rng.standard_normal((COUNT, m, n))
-    kappa = None
-    if family == "gaussian":
-        a = g
-    elif family == "rank-deficient":
-        a = g.copy()
-        a[0::3] = g[0::3, :, :1] * rng.standard_normal((len(a[0::3]), 1, n))   # rank one
-        a[1::3, :, -1] = a[1::3, :, 0]                                         # repeated column
-        a[2::3, :, 0] = 0                                                      # zero column
-    elif family == "graded":
-        # A = B·D, κ(B) < 10, D a permutation of logspace(0, -12, N): Jacobi's relative accuracy.
-        pairs = [well_conditioned(rng, m, n) for _ in range(COUNT)]
-        d = np.stack([rng.permutation(np.logspace(0, -12, n)) for _ in range(COUNT)])
-        a = np.stack([b for b, _ in pairs]) * d[:, None, :]
-        kappa = np.array([k for _, k in pairs])
-    elif family == "small-sigma":
-        ratios = np.logspace(-1 if f32 else -3, -6 if f32 else -15, COUNT)
-        a = np.stack([with_singular_values(rng, m, n, np.geomspace(1, r, n)) for r in ratios])
-    elif family == "zero":
-        a = np.zeros_like(g)
-    elif family == "tiny":
-        a = g * (1e-30 if f32 else 1e-300)
-    elif family == "huge":
-        a = g * (1e30 if f32 else 1e300)
-    elif family == "near-max":
-        # σ₁ = 0.9·max: as large as entries can be while σ₁ stays finite.
-        a = g / np.linalg.norm(g, ord=2, axis=(-2, -1))[:, None, None] * (
-            0.9 * float(np.finfo(dtype).max))
-    else:
-        raise AssertionError(family)
-    a = np.ascontiguousarray(a.astype(dtype))
-    assert np.isfinite(a).all()
-    return a, kappa
-
-
-FAMILIES = ["gaussian", "rank-deficient", "graded", "small-sigma", "zero", "tiny", "huge",
-            "near-max"]
 
 
 # ---------------------------------------------------------------- the twins
@@ -107,7 +61,7 @@ def test_kernel_and_its_jacobi_twin_meet_the_contract(twin, shape, kernel, dtype
     (10·max(M, N)·ε) for the 3×3 path and the generic Jacobi."""
     m, n = shape
     name = kernel if twin == "specialised" else GENERIC
-    a, _ = _inputs(family, m, n, dtype)
+    a, _ = family_stack(family, m, n, dtype)
     result = svd_with_kernel(a, name, compute_uv=True, full_matrices=full_matrices)
     assert_svd_contract(a, result, full_matrices=full_matrices,
                         bar=kernel_tolerance(dtype, m, n, name))
@@ -122,7 +76,7 @@ def test_kernel_and_its_jacobi_twin_agree_on_the_singular_values(shape, kernel, 
     input; σ_min relative for the closed forms, wherever σ_min/σ₁ ≥ tiny/ε keeps it
     a normal number after the kernels' power-of-two scaling."""
     m, n = shape
-    a, kappa = _inputs(family, m, n, dtype)
+    a, kappa = family_stack(family, m, n, dtype)
     values = {}
     for name in (kernel, GENERIC):
         s = svd_with_kernel(a, name, compute_uv=False)
@@ -161,11 +115,11 @@ def test_kernel_and_its_jacobi_twin_give_nan_for_nonfinite_matrices(
         twin, shape, kernel, dtype, full_matrices, compute_uv):
     """NaN or ±Inf in a matrix: NaN in all its outputs; the other matrices as without it."""
     name = kernel if twin == "specialised" else GENERIC
-    a, _ = _inputs("gaussian", *shape, dtype)
+    a, _ = family_stack("gaussian", *shape, dtype)
     bad = [3, 17, 38]
     for i, value in zip(bad, (np.nan, np.inf, -np.inf)):
         a[i, -1, 0] = value
-    good = np.setdiff1d(np.arange(COUNT), bad)
+    good = np.setdiff1d(np.arange(FAMILY_COUNT), bad)
     with warnings.catch_warnings(), np.errstate(invalid="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
         res = svd_with_kernel(a, name, compute_uv=compute_uv, full_matrices=full_matrices)
@@ -208,7 +162,7 @@ def test_the_kernel_fastsvd_picks_gives_fastsvds_bits(shape, dtype, full_matrice
 def test_the_generic_kernels_take_every_shape(kernel, shape, dtype):
     """Both generic kernels, on shapes of their own and of the others: the columns
     kernel with few columns in a vector's lanes, and padded to a power of two."""
-    a, _ = _inputs("rank-deficient", *shape, dtype)
+    a, _ = family_stack("rank-deficient", *shape, dtype)
     for full_matrices in (True, False):
         result = svd_with_kernel(a, kernel, compute_uv=True, full_matrices=full_matrices)
         assert_svd_contract(a, result, full_matrices=full_matrices,
@@ -236,7 +190,7 @@ def test_the_closed_forms_twin_is_another_computation(shape, kernel, dtype):
     round differently on some Gaussian matrices (else the twins prove nothing).
     (The 3×3 kernel is not among them: in the baseline build, without FMA, it
     rounds as the generic kernel does.)"""
-    a, _ = _inputs("gaussian", *shape, dtype)
+    a, _ = family_stack("gaussian", *shape, dtype)
     closed = svd_with_kernel(a, kernel, compute_uv=False)
     generic = svd_with_kernel(a, GENERIC, compute_uv=False)
     assert (closed != generic).any()
