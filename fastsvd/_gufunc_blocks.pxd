@@ -14,7 +14,8 @@ from libc.stdlib cimport malloc, free
 from fastsvd.kernels cimport (real, svd_lanes, svd_wide_block, block_lanes, KernelId,
                               MAX_KERNEL_DIM, BLOCK_LANES, WIDE_BLOCK_LANES)
 from fastsvd._kernel_derived cimport (Derived, derive_lanes, AS_IS, SIGNED, CANONICAL,
-                                      CANONICAL_FROM_V, ROTATION, POLAR_FROM_V, POLAR_FROM_U)
+                                      CANONICAL_FROM_V, ROTATION, POLAR_FROM_V, POLAR_FROM_U,
+                                      PSEUDO_INVERSE, LOW_RANK)
 
 cdef extern from *:
     """
@@ -59,7 +60,9 @@ cdef enum Mode:
     # From this bit up: what the SVD becomes (_kernel_derived.Derived, as for
     # M ≥ N: unpack_operands adapts it to TRANSPOSED).  SIGNED and CANONICAL
     # return U, S, Vh (THIN or FULL); ROTATION (n,n)->(n,n) R; the polar
-    # ones (m,n)->(m,n),(k,k) R and P.
+    # ones (m,n)->(m,n),(k,k) R and P; PSEUDO_INVERSE (m,n),()->(n,m) and
+    # LOW_RANK (m,n),()->(m,n), whose second input is their per-matrix
+    # parameter (rcond, of the matrices' dtype; the rank, an npy_intp).
     DERIVED_SHIFT = 4
 
 
@@ -79,9 +82,14 @@ cdef struct Operands:
     npy_intp u_outer, u_elem, u_vector
     char* v
     npy_intp v_outer, v_elem, v_vector
-    # The derived outputs: r (m×n, in the kernel's orientation) and p (p_side²).
+    # The derived outputs: r (r_rows×r_cols, in the kernel's orientation:
+    # m×n, or n×m for the pseudo-inverse) and p (p_side²), and the
+    # per-matrix parameter.
     char* r
     npy_intp r_outer, r_row, r_col
+    Py_ssize_t r_rows, r_cols
+    char* param
+    npy_intp param_outer
     char* p
     npy_intp p_outer, p_row, p_col
     Py_ssize_t p_side
@@ -106,12 +114,13 @@ cdef inline Operands unpack_operands(char** args, npy_intp* dimensions, npy_intp
     cdef bint eigen = mode & EIGEN
     cdef Derived derived = derived_of(mode)
     cdef bint polar = derived == POLAR_FROM_V or derived == POLAR_FROM_U
+    cdef bint with_param = derived == PSEUDO_INVERSE or derived == LOW_RANK
     cdef int operands
     cdef npy_intp* core
     op.want_uv = flavour != VALUES
     if derived == ROTATION:
         operands = 2
-    elif polar:
+    elif polar or with_param:
         operands = 3
     else:
         operands = 2 + op.want_uv * (1 if eigen else 2)
@@ -134,10 +143,18 @@ cdef inline Operands unpack_operands(char** args, npy_intp* dimensions, npy_intp
     op.a_outer = steps[0]
     op.a_row = core[1] if transposed else core[0]
     op.a_col = core[0] if transposed else core[1]
-    op.s = op.u = op.v = op.r = op.p = NULL
-    op.s_outer = op.s_step = 0
+    op.s = op.u = op.v = op.r = op.p = op.param = NULL
+    op.s_outer = op.s_step = op.param_outer = 0
     op.u_outer = op.u_elem = op.u_vector = op.v_outer = op.v_elem = op.v_vector = 0
     op.r_outer = op.r_row = op.r_col = op.p_outer = op.p_row = op.p_col = op.p_side = 0
+    op.r_rows, op.r_cols = (op.n, op.m) if derived == PSEUDO_INVERSE else (op.m, op.n)
+    if with_param:
+        # The parameter (args[1]); the result (args[2]), transposed for Aᵀ.
+        op.param, op.param_outer = args[1], steps[1]
+        op.r, op.r_outer = args[2], steps[2]
+        op.r_row = core[3] if transposed else core[2]
+        op.r_col = core[2] if transposed else core[3]
+        return op
     if derived == ROTATION or polar:
         # R (args[1]), written transposed for Aᵀ; the polar P (args[2]) is symmetric.
         op.r, op.r_outer = args[1], steps[1]
@@ -200,7 +217,8 @@ cdef inline void prefetch_block(const Operands* op, npy_intp start,
                           (op.n - 1) * op.v_elem + (op.n - 1) * op.v_vector, lanes, True)
     if op.r != NULL:
         prefetch_matrices(op.r + start * op.r_outer, op.r_outer,
-                          (op.m - 1) * op.r_row + (op.n - 1) * op.r_col, lanes, True)
+                          (op.r_rows - 1) * op.r_row + (op.r_cols - 1) * op.r_col, lanes,
+                          True)
     if op.p != NULL:
         prefetch_matrices(op.p + start * op.p_outer, op.p_outer,
                           (op.p_side - 1) * (op.p_row + op.p_col), lanes, True)
@@ -354,6 +372,8 @@ cdef inline bint run_block(KernelId kernel, const Operands* op, const IndexTable
     cdef real* v = u + m * ucols * block
     cdef real* s = v + n * n * block
     cdef real* p = s + n * block
+    cdef real param[WIDE_BLOCK_LANES]
+    cdef Py_ssize_t l
     cdef bint finite
     cdef bint full = lanes == block
     if full and tables.a != NULL:
@@ -378,15 +398,22 @@ cdef inline bint run_block(KernelId kernel, const Operands* op, const IndexTable
                            BLOCK_LANES)
     else:
         finite = svd_lanes(kernel, a, m, n, u, s, v, ucols, op.want_uv, lanes, block)
+    if op.param != NULL:
+        for l in range(block):
+            param[l] = 0 if l >= lanes else (
+                <real>(<const npy_intp*>(op.param + (start + l) * op.param_outer))[0]
+                if op.derived == LOW_RANK
+                else (<const real*>(op.param + (start + l) * op.param_outer))[0])
     if op.derived != AS_IS:
         # (R takes the input's place, which the kernel is done with.)
         if lanes == BLOCK_LANES:
-            derive_lanes(op.derived, m, n, u, s, v, ucols, a, p, BLOCK_LANES, BLOCK_LANES)
+            derive_lanes(op.derived, m, n, u, s, v, ucols, param, a, p, BLOCK_LANES,
+                         BLOCK_LANES)
         else:
-            derive_lanes(op.derived, m, n, u, s, v, ucols, a, p, lanes, block)
+            derive_lanes(op.derived, m, n, u, s, v, ucols, param, a, p, lanes, block)
     if op.r != NULL:
-        put_output(a, m, n, tables.r, lanes, block, op.r + start * op.r_outer, op.r_outer,
-                   op.r_row, op.r_col)
+        put_output(a, op.r_rows, op.r_cols, tables.r, lanes, block, op.r + start * op.r_outer,
+                   op.r_outer, op.r_row, op.r_col)
     if op.p != NULL:
         put_output(p, op.p_side, op.p_side, tables.p, lanes, block, op.p + start * op.p_outer,
                    op.p_outer, op.p_row, op.p_col)
@@ -443,8 +470,8 @@ cdef inline bint decompose_blocks(KernelId kernel, const Operands* op,
             tables.v = scatter_table(n, n, op.v_elem, op.v_vector, op.v_outer, sizeof(real),
                                      block, table_space + 3 * slot)
         if op.r != NULL:
-            tables.r = scatter_table(m, n, op.r_row, op.r_col, op.r_outer, sizeof(real),
-                                     block, table_space + 4 * slot)
+            tables.r = scatter_table(op.r_rows, op.r_cols, op.r_row, op.r_col, op.r_outer,
+                                     sizeof(real), block, table_space + 4 * slot)
         if op.p != NULL:
             tables.p = scatter_table(op.p_side, op.p_side, op.p_row, op.p_col, op.p_outer,
                                      sizeof(real), block, table_space + 5 * slot)

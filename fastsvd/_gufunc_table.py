@@ -26,9 +26,14 @@ CANONICAL_FULL = "canonical-full"   # largest-magnitude entry positive
 ROTATION = "rotation"   # U·Vh of the signed SVD: the nearest rotation
 POLAR_RIGHT = "polar-right"     # R = U·Vh and P = V·S·Vh: A = R·P
 POLAR_LEFT = "polar-left"       # R and P = U·S·Uᵀ: A = P·R
+PINV = "pinv"           # V·S⁺·Uᵀ, the σ ≤ rcond·σ₁ cut off; rcond a second input
+LOW_RANK = "low-rank"   # U·Sₖ·Vh, the k largest σ kept; k (an intp) a second input
 # The outputs a gufunc of each flavour returns.
 OUTPUTS = {VALUES: 1, THIN: 3, FULL: 3, EIGVALS: 1, EIGH: 2, SIGNED: 3, CANONICAL_THIN: 3,
-           CANONICAL_FULL: 3, ROTATION: 1, POLAR_RIGHT: 2, POLAR_LEFT: 2}
+           CANONICAL_FULL: 3, ROTATION: 1, POLAR_RIGHT: 2, POLAR_LEFT: 2, PINV: 1,
+           LOW_RANK: 1}
+# The flavours with a per-matrix parameter after the matrix (the others take one input).
+WITH_PARAMETER = (PINV, LOW_RANK)
 
 _VALUES_DOC = "Singular values, descending, of each {} matrix (fastsvd kernels, M, N ≤ 32)."
 _UV_DOC = "{} SVD (U, S, Vh) of each {} matrix (fastsvd kernels, M, N ≤ 32)."
@@ -72,6 +77,16 @@ GUFUNCS = (
      _POLAR_DOC.format("M ≥ N", "P·R")),
     ("polar_left_m_lt_n", POLAR_LEFT, True, "(m,n)->(m,n),(m,m)",
      _POLAR_DOC.format("M < N", "P·R")),
+    ("pinv_m_ge_n", PINV, False, "(m,n),()->(n,m)",
+     "Moore–Penrose pseudo-inverse of each M ≥ N matrix, singular values up to rcond·σ₁ "
+     "cut off (fastsvd kernels, M, N ≤ 32)."),
+    ("pinv_m_lt_n", PINV, True, "(m,n),()->(n,m)",
+     "Moore–Penrose pseudo-inverse of each M < N matrix, singular values up to rcond·σ₁ "
+     "cut off (fastsvd kernels, M, N ≤ 32)."),
+    ("low_rank_m_ge_n", LOW_RANK, False, "(m,n),()->(m,n)",
+     "Best rank-k approximation of each M ≥ N matrix, 0 ≤ k (fastsvd kernels, M, N ≤ 32)."),
+    ("low_rank_m_lt_n", LOW_RANK, True, "(m,n),()->(m,n)",
+     "Best rank-k approximation of each M < N matrix, 0 ≤ k (fastsvd kernels, M, N ≤ 32)."),
     ("eigvalsh_lower", EIGVALS, False, "(n,n)->(n)", _EIGVALS_DOC.format("lower")),
     ("eigvalsh_upper", EIGVALS, True, "(n,n)->(n)", _EIGVALS_DOC.format("upper")),
     ("eigh_lower", EIGH, False, "(n,n)->(n),(n,n)", _EIGH_DOC.format("lower")),

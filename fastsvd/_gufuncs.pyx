@@ -16,7 +16,8 @@ from fastsvd.kernels cimport WIDE_BLOCK_LANES as WIDE_BLOCK
 from fastsvd._gufunc_blocks cimport (Operands, unpack_operands, decompose_blocks,
                                      fill_empty_matrices, square_signature, VALUES, THIN,
                                      FULL, TRANSPOSED, EIGEN, DERIVED_SHIFT)
-from fastsvd._kernel_derived cimport SIGNED, CANONICAL, ROTATION, POLAR_FROM_V, POLAR_FROM_U
+from fastsvd._kernel_derived cimport (SIGNED, CANONICAL, ROTATION, POLAR_FROM_V, POLAR_FROM_U,
+                                      PSEUDO_INVERSE, LOW_RANK)
 
 import numpy as np
 
@@ -25,6 +26,7 @@ from fastsvd._gufunc_table import VALUES as VALUES_FLAVOUR, THIN as THIN_FLAVOUR
 from fastsvd._gufunc_table import FULL as FULL_FLAVOUR, EIGVALS, EIGH, OUTPUTS
 from fastsvd._gufunc_table import SIGNED as SIGNED_FLAVOUR, CANONICAL_THIN, CANONICAL_FULL
 from fastsvd._gufunc_table import ROTATION as ROTATION_FLAVOUR, POLAR_RIGHT, POLAR_LEFT
+from fastsvd._gufunc_table import PINV, LOW_RANK as LOW_RANK_FLAVOUR, WITH_PARAMETER
 
 cnp.import_array()
 cnp.import_ufunc()
@@ -110,12 +112,16 @@ cdef cnp.PyUFuncGenericFunction loops[2]
 # (numpy ≥ 2 declares the dimension and step pointers const: same ABI.)
 loops[0] = <cnp.PyUFuncGenericFunction>svd_loop_float
 loops[1] = <cnp.PyUFuncGenericFunction>svd_loop_double
-cdef char one_output_types[4]
-one_output_types[:] = [cnp.NPY_FLOAT, cnp.NPY_FLOAT, cnp.NPY_DOUBLE, cnp.NPY_DOUBLE]
-cdef char three_output_types[8]
-three_output_types[:] = [cnp.NPY_FLOAT] * 4 + [cnp.NPY_DOUBLE] * 4
-cdef char two_output_types[6]
-two_output_types[:] = [cnp.NPY_FLOAT] * 3 + [cnp.NPY_DOUBLE] * 3
+cdef char two_operand_types[4]
+two_operand_types[:] = [cnp.NPY_FLOAT, cnp.NPY_FLOAT, cnp.NPY_DOUBLE, cnp.NPY_DOUBLE]
+cdef char four_operand_types[8]
+four_operand_types[:] = [cnp.NPY_FLOAT] * 4 + [cnp.NPY_DOUBLE] * 4
+cdef char three_operand_types[6]
+three_operand_types[:] = [cnp.NPY_FLOAT] * 3 + [cnp.NPY_DOUBLE] * 3
+# (With a parameter: the pseudo-inverse's rcond is real, the rank an intp.)
+cdef char rank_types[6]
+rank_types[:] = [cnp.NPY_FLOAT, cnp.NPY_INTP, cnp.NPY_FLOAT,
+                 cnp.NPY_DOUBLE, cnp.NPY_INTP, cnp.NPY_DOUBLE]
 
 _FLAVOUR_MODES = {VALUES_FLAVOUR: VALUES, THIN_FLAVOUR: THIN, FULL_FLAVOUR: FULL,
                   EIGVALS: EIGEN | VALUES, EIGH: EIGEN | FULL,
@@ -124,7 +130,9 @@ _FLAVOUR_MODES = {VALUES_FLAVOUR: VALUES, THIN_FLAVOUR: THIN, FULL_FLAVOUR: FULL
                   CANONICAL_FULL: FULL | CANONICAL << DERIVED_SHIFT,
                   ROTATION_FLAVOUR: THIN | ROTATION << DERIVED_SHIFT,
                   POLAR_RIGHT: THIN | POLAR_FROM_V << DERIVED_SHIFT,
-                  POLAR_LEFT: THIN | POLAR_FROM_U << DERIVED_SHIFT}
+                  POLAR_LEFT: THIN | POLAR_FROM_U << DERIVED_SHIFT,
+                  PINV: THIN | PSEUDO_INVERSE << DERIVED_SHIFT,
+                  LOW_RANK_FLAVOUR: THIN | LOW_RANK << DERIVED_SHIFT}
 # The ufuncs keep the char* of name, doc and signature: the bytes stay alive here.
 _keep_alive = []
 
@@ -138,13 +146,16 @@ cdef object make_gufunc(str name, str flavour, bint wide, str signature, str doc
     data[0] = data[1] = <void*><size_t>mode
     keep = (name.encode(), doc.encode(), signature.encode())
     _keep_alive.append(keep)
-    cdef char* types = one_output_types
-    if outputs == 3:
-        types = three_output_types
-    elif outputs == 2:
-        types = two_output_types
+    cdef int inputs = 2 if flavour in WITH_PARAMETER else 1
+    cdef char* types = two_operand_types
+    if flavour == LOW_RANK_FLAVOUR:
+        types = rank_types
+    elif outputs + inputs == 4:
+        types = four_operand_types
+    elif outputs + inputs == 3:
+        types = three_operand_types
     gufunc = cnp.PyUFunc_FromFuncAndDataAndSignature(
-        loops, data, types, 2, 1, outputs,
+        loops, data, types, 2, inputs, outputs,
         cnp.PyUFunc_None, keep[0], keep[1], 0, keep[2])
     (<PyUFuncObject*>gufunc).process_core_dims_func = check_core_dims
     return gufunc

@@ -21,6 +21,10 @@ polar_right_m_ge_n: np.ufunc
 polar_right_m_lt_n: np.ufunc
 polar_left_m_ge_n: np.ufunc
 polar_left_m_lt_n: np.ufunc
+pinv_m_ge_n: np.ufunc
+pinv_m_lt_n: np.ufunc
+low_rank_m_ge_n: np.ufunc
+low_rank_m_lt_n: np.ufunc
 eigvalsh_lower: np.ufunc
 eigvalsh_upper: np.ufunc
 eigh_lower: np.ufunc

@@ -26,6 +26,11 @@ cdef enum Derived:
     POLAR_FROM_V = 5
     # R = U·Vᵀ and P = U·S·Uᵀ: those of A = P·R.
     POLAR_FROM_U = 6
+    # Only X = V·S⁺·Uᵀ (N×M), S⁺ inverting the σ above param·σ₁ and zeroing
+    # the others (numpy's pinv, param its rcond).
+    PSEUDO_INVERSE = 7
+    # Only U·Sₖ·Vᵀ (M×N), Sₖ keeping the param largest σ (param ≥ 0).
+    LOW_RANK = 8
 
 
 cdef inline real pivoted_determinant_sign(const real* q, Py_ssize_t n,
@@ -169,13 +174,37 @@ cdef inline void weighted_outer_sum(const real* x, Py_ssize_t x_rows, const real
                     out[(i * x_rows + j) * stride + l] = acc[l]
 
 
+cdef inline void weigh_singular_values(Derived derived, real* s, Py_ssize_t n,
+                                       const real* param, Py_ssize_t lanes,
+                                       Py_ssize_t stride) noexcept nogil:
+    """s, in place, becomes S⁺ (PSEUDO_INVERSE) or Sₖ (LOW_RANK) per lane."""
+    cdef real cutoff[WIDE_BLOCK_LANES]
+    cdef bint large
+    cdef Py_ssize_t k, l
+    if derived == PSEUDO_INVERSE:
+        for l in range(lanes):
+            cutoff[l] = param[l] * s[l]
+        for k in range(n):
+            for l in range(lanes):
+                large = s[k * stride + l] > cutoff[l]
+                # (No division by a σ that is cut off, zero or not.)
+                s[k * stride + l] = (<real>1 / (s[k * stride + l] if large else <real>1)
+                                     if large else <real>0)
+    else:
+        for k in range(n):
+            for l in range(lanes):
+                s[k * stride + l] = s[k * stride + l] if k < param[l] else <real>0
+
+
 cdef inline void derive_lanes(Derived derived, Py_ssize_t m, Py_ssize_t n, real* u, real* s,
-                              real* v, Py_ssize_t ucols, real* r, real* p, Py_ssize_t lanes,
-                              Py_ssize_t stride) noexcept nogil:
+                              real* v, Py_ssize_t ucols, const real* param, real* r, real* p,
+                              Py_ssize_t lanes, Py_ssize_t stride) noexcept nogil:
     """Turn the SVD of `lanes` M×N matrices (M ≥ N; u M×ucols, s, v as
     svd_lanes leaves them) into `derived`: in place for SIGNED (M = N) and
-    the CANONICAL ones, into r (M×N) for ROTATION (M = N), into r and p (N×N from V,
-    M×M from U) for the polar factors."""
+    the CANONICAL ones, into r (M×N) for ROTATION (M = N) and LOW_RANK, r
+    (N×M) for PSEUDO_INVERSE, r and p (N×N from V, M×M from U) for the polar
+    factors.  param: one per lane, for PSEUDO_INVERSE and LOW_RANK (s is
+    overwritten then)."""
     if derived == SIGNED or derived == ROTATION:
         make_signed(u, s, v, n, lanes, stride)
     elif derived == CANONICAL:
@@ -188,3 +217,9 @@ cdef inline void derive_lanes(Derived derived, Py_ssize_t m, Py_ssize_t n, real*
         weighted_outer_sum(v, n, v, n, n, s, True, p, lanes, stride)
     elif derived == POLAR_FROM_U:
         weighted_outer_sum(u, m, u, m, n, s, True, p, lanes, stride)
+    elif derived == PSEUDO_INVERSE or derived == LOW_RANK:
+        weigh_singular_values(derived, s, n, param, lanes, stride)
+        if derived == PSEUDO_INVERSE:
+            weighted_outer_sum(v, n, u, m, n, s, False, r, lanes, stride)
+        else:
+            weighted_outer_sum(u, m, v, n, n, s, False, r, lanes, stride)

@@ -467,22 +467,28 @@ def _split_axis(stack_shape, workers):
 _MIN_MATRICES_PER_THREAD = 4096
 
 
-def _run_batched(gufunc, arr, nonfinite, workers):
-    """gufunc(arr) under the nonfinite policy, its stack shared among `workers` threads.
+def _run_batched(gufunc, arr, nonfinite, workers, *params):
+    """gufunc(arr, *params) under the nonfinite policy, its stack shared among
+    `workers` threads.  `params`: per-matrix inputs after the matrices (pinv's
+    rcond, low_rank's k), broadcast with the stack.
 
     Each thread writes its own slice of preallocated outputs (the loops release
     the GIL), so no part of the batch is copied.
     """
+    if params:
+        stack = np.broadcast_shapes(arr.shape[:-2], *(np.shape(p) for p in params))
+        arr = np.broadcast_to(arr, stack + arr.shape[-2:])
+        params = tuple(np.broadcast_to(p, stack) for p in params)
     axis = _split_axis(arr.shape[:-2], workers)
     if axis is None:
         with _errstate(nonfinite):
-            return gufunc(arr)
+            return gufunc(arr, *params)
 
     def part(lo, hi):
         return (slice(None),) * axis + (slice(lo, hi),)
 
     # Outputs' shapes from an empty slice; then full-size, uninitialised.
-    empty = gufunc(arr[part(0, 0)])
+    empty = gufunc(arr[part(0, 0)], *(p[part(0, 0)] for p in params))
     empty = empty if isinstance(empty, tuple) else (empty,)
     length = arr.shape[axis]
     outs = tuple(np.empty(e.shape[:axis] + (length,) + e.shape[axis + 1:], e.dtype)
@@ -490,7 +496,8 @@ def _run_batched(gufunc, arr, nonfinite, workers):
 
     def run(lo, hi):
         with _errstate(nonfinite):  # numpy's error state is per thread
-            gufunc(arr[part(lo, hi)], out=tuple(o[part(lo, hi)] for o in outs))
+            gufunc(arr[part(lo, hi)], *(p[part(lo, hi)] for p in params),
+                   out=tuple(o[part(lo, hi)] for o in outs))
 
     bounds = np.linspace(0, length, min(workers, length) + 1).astype(int)
     with ThreadPoolExecutor(len(bounds) - 1) as pool:
@@ -518,10 +525,10 @@ def _kernel_input(arr):
     return arr.astype(dtype, copy=False)
 
 
-def _run_fused(gufunc, arr, nonfinite, workers):
+def _run_fused(gufunc, arr, nonfinite, workers, *params):
     """_run_batched for the functions that call a gufunc of their own."""
     _check_nonfinite_option(nonfinite)
-    return _run_batched(gufunc, arr, nonfinite, _worker_count(workers))
+    return _run_batched(gufunc, arr, nonfinite, _worker_count(workers), *params)
 
 
 def _make_signed(u, s, vh):
@@ -705,6 +712,11 @@ def low_rank(a, k, *, nonfinite="raise", workers=1):
     True
     """
     arr, wrap = _makearray(a)
+    fused = _kernel_input(arr)
+    if fused is not None:
+        m, n = arr.shape[-2:]
+        return wrap(_run_fused(_gufuncs.low_rank_m_lt_n if m < n else _gufuncs.low_rank_m_ge_n,
+                               fused, nonfinite, workers, np.intp(_validated_rank(k, min(m, n)))))
     u, s, vh = svd(arr, full_matrices=False, nonfinite=nonfinite, workers=workers)
     k = _validated_rank(k, s.shape[-1])
     return wrap((u[..., :, :k] * s[..., None, :k]) @ vh[..., :k, :])
@@ -976,6 +988,11 @@ def pinv(a, rcond=None, hermitian=False, *, rtol=_NOT_GIVEN, nonfinite="raise", 
         return np.linalg.pinv(a, rcond, hermitian)
     if rcond is None:
         rcond = max(arr.shape[-2:]) * np.finfo(arr.dtype).eps
+    fused = None if hermitian else _kernel_input(arr)
+    if fused is not None:
+        gufunc = _gufuncs.pinv_m_lt_n if arr.shape[-2] < arr.shape[-1] else _gufuncs.pinv_m_ge_n
+        return wrap(_run_fused(gufunc, fused, nonfinite, workers,
+                               np.asarray(rcond, dtype=fused.dtype)))
     u, s, vh = svd(arr, full_matrices=False, hermitian=hermitian, nonfinite=nonfinite,
                    workers=workers)
     cutoff = np.asarray(rcond)[..., None] * s.max(axis=-1, keepdims=True)

@@ -4,7 +4,11 @@ from ._gufuncs_api import eigh_lower as eigh_lower
 from ._gufuncs_api import eigh_upper as eigh_upper
 from ._gufuncs_api import eigvalsh_lower as eigvalsh_lower
 from ._gufuncs_api import eigvalsh_upper as eigvalsh_upper
+from ._gufuncs_api import low_rank_m_ge_n as low_rank_m_ge_n
+from ._gufuncs_api import low_rank_m_lt_n as low_rank_m_lt_n
 from ._gufuncs_api import nearest_rotation as nearest_rotation
+from ._gufuncs_api import pinv_m_ge_n as pinv_m_ge_n
+from ._gufuncs_api import pinv_m_lt_n as pinv_m_lt_n
 from ._gufuncs_api import polar_left_m_ge_n as polar_left_m_ge_n
 from ._gufuncs_api import polar_left_m_lt_n as polar_left_m_lt_n
 from ._gufuncs_api import polar_right_m_ge_n as polar_right_m_ge_n

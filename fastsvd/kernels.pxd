@@ -222,7 +222,7 @@ cdef inline bint derived_small(Derived derived, real* a, Py_ssize_t m, Py_ssize_
     """svd_small (thin U) of a shape a kernel takes, turned into `derived`
     (_kernel_derived.derive_lanes)."""
     cdef bint finite = svd_small(a, m, n, u, s, v, n, True)
-    derive_lanes(derived, m, n, u, s, v, n, r, p, 1, 1)
+    derive_lanes(derived, m, n, u, s, v, n, NULL, r, p, 1, 1)
     return finite
 
 

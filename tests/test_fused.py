@@ -1,9 +1,10 @@
 """The fused kernels against their slow twins: the same results composed in numpy
-from fastsvd's plain SVD.
+from fastsvd's plain SVD (signed SVD, canonical signs, nearest rotation, polar
+factors, pseudo-inverse, low-rank approximation).
 
 The signed SVD and canonical signs change signs only, by exact factors of ±1,
-so they must be the plain SVD's bits with those signs changed.  The rotation
-and the polar factors are products, made in the kernel's pass: they must agree
+so they must be the plain SVD's bits with those signs changed.  The others
+are products, made in the kernel's pass: they must agree
 with the twin's products (in extended precision) within the accuracy bar, and
 meet their own contract on the inputs that are hard for an SVD — R orthogonal,
 det R = +1 for the nearest rotation, P symmetric to the bit and positive
@@ -187,6 +188,41 @@ def test_polar_of_empty_matrices_is_numpys(shape, stack, side):
     assert not p.any()
 
 
+@pytest.mark.parametrize("rcond", [1e-15, 1e-6, 0.3])
+@pytest.mark.parametrize("dtype", KERNEL_DTYPES, ids=dtype_id)
+@pytest.mark.parametrize("shape,family", with_families(
+    KERNEL_SHAPES, ["gaussian", "rank-deficient", "small-sigma", "zero", "huge"]))
+def test_pseudo_inverse_is_its_twins_product(shape, dtype, family, rcond):
+    m, n = shape
+    bar = tolerance(dtype, m, n)
+    a, _ = family_stack(family, max(m, n), min(m, n), dtype)
+    a = np.ascontiguousarray(transpose(a)) if m < n else a
+    x = fastsvd.pinv(a, rcond=rcond)
+    assert x.shape == a.shape[:-2] + (n, m) and x.dtype == np.dtype(dtype)
+    u, s, vh = plain_svd(a)
+    # numpy's rule, on the kernel's σ in their dtype: cut off σ ≤ rcond·σ₁.
+    large = s > np.asarray(rcond, dtype) * s[:, :1]
+    inverse = np.where(large, 1 / np.where(large, s, 1), 0)
+    twin = (transpose(ld(vh)) * ld(inverse)[:, None, :]) @ transpose(ld(u))
+    assert (fro(ld(x) - twin) <= bar * ld(inverse).sum(axis=-1)).all()
+
+
+@pytest.mark.parametrize("dtype", KERNEL_DTYPES, ids=dtype_id)
+@pytest.mark.parametrize("shape,family", with_families(
+    KERNEL_SHAPES, ["gaussian", "rank-deficient", "graded", "huge"]))
+def test_low_rank_is_its_twins_product(shape, dtype, family):
+    m, n = shape
+    bar = tolerance(dtype, m, n)
+    a, _ = family_stack(family, max(m, n), min(m, n), dtype)
+    a = np.ascontiguousarray(transpose(a)) if m < n else a
+    u, s, vh = (ld(x) for x in plain_svd(a))
+    for k in range(min(m, n) + 1):
+        approximation = fastsvd.low_rank(a, k)
+        assert approximation.shape == a.shape and approximation.dtype == np.dtype(dtype)
+        twin = (u[..., :k] * s[:, None, :k]) @ vh[:, :k]
+        assert (fro(ld(approximation) - twin) <= bar * fro(a)).all()
+
+
 # ---------------------------------------------------------------- the contract
 
 FUSED = {
@@ -195,6 +231,8 @@ FUSED = {
     "nearest_rotation": fastsvd.nearest_rotation,
     "polar-right": lambda a, **kw: fastsvd.polar(a, "right", **kw),
     "polar-left": lambda a, **kw: fastsvd.polar(a, "left", **kw),
+    "pinv": fastsvd.pinv,
+    "low_rank": lambda a, **kw: fastsvd.low_rank(a, 1, **kw),
 }
 
 
