@@ -7,7 +7,7 @@ same run: shared machines are noisy, ratios within one run are not.
 import numpy as np
 
 import fastsvd
-from fastsvd._bench import APPLICATIONS, move_svd_bytes, move_svd_bytes_into
+from fastsvd._bench import APPLICATIONS, move_svd_bytes, move_svd_bytes_into, numpy_kabsch
 from fastsvd._linalg import _gufunc_for
 
 SHAPES = ["2x2", "3x2", "2x3", "3x3", "4x4", "8x8", "16x16", "32x32"]
@@ -92,6 +92,24 @@ class Applications:
 
     def time_application(self, shape, dtype, batch, function):
         self.call(self.a)
+
+
+class Kabsch:
+    """Best rotations between pairs of sets of 100 3-D points: fastsvd.kabsch
+    against the batched numpy implementation (benchmarks' numpy_kabsch)."""
+
+    params = ([1, 100_000], LIBRARIES)
+    param_names = ["sets", "library"]
+    timeout = 300
+
+    def setup(self, sets, library):
+        rng = np.random.default_rng(42)
+        self.q = rng.standard_normal((sets, 100, 3))
+        self.p = self.q + 0.01 * rng.standard_normal(self.q.shape)
+        self.call = fastsvd.kabsch if library == "fastsvd" else numpy_kabsch
+
+    def time_kabsch(self, sets, library):
+        self.call(self.p, self.q)
 
 
 class MemoryFloor:

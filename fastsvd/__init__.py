@@ -7,6 +7,7 @@
 from . import gufuncs
 from ._eigh import EighResult, eigh, eigvalsh
 from ._isa import config, show_config
+from ._kabsch import KabschResult, kabsch
 from ._linalg import (
     LinAlgError,
     SVDResult,
@@ -56,5 +57,6 @@ def get_include() -> str:
 
 
 __all__ = ["svd", "svdvals", "low_rank", "polar", "nearest_rotation", "pinv",
-           "eigh", "eigvalsh", "kernel_name", "SVDResult", "EighResult", "LinAlgError",
+           "eigh", "eigvalsh", "kabsch", "kernel_name", "SVDResult", "EighResult",
+           "KabschResult", "LinAlgError",
            "config", "show_config", "get_include", "gufuncs", "__version__"]

@@ -1,4 +1,4 @@
-# Typing for fastsvd's public API (the implementation lives in _linalg.py and _eigh.py).
+# Typing for fastsvd's public API (the implementation: _linalg.py, _eigh.py, _kabsch.py).
 from typing import Any, Literal, NamedTuple, overload
 
 import numpy.typing as npt
@@ -17,20 +17,27 @@ class EighResult(NamedTuple):
     eigenvalues: npt.NDArray[Any]
     eigenvectors: npt.NDArray[Any]
 
+class KabschResult(NamedTuple):
+    rotation: npt.NDArray[Any]
+    translation: npt.NDArray[Any]
+    scale: npt.NDArray[Any]
+    rmsd: npt.NDArray[Any]
+
 _NonFinite = Literal["raise", "nan"]
+_Signs = Literal["canonical"] | None
 
 @overload
 def svd(a: npt.ArrayLike, full_matrices: bool = ..., compute_uv: Literal[True] = ...,
-        hermitian: bool = ..., *, signed: bool = ..., nonfinite: _NonFinite = ...,
-        workers: int = ...) -> SVDResult: ...
+        hermitian: bool = ..., *, signed: bool = ..., signs: _Signs = ...,
+        nonfinite: _NonFinite = ..., workers: int = ...) -> SVDResult: ...
 @overload
 def svd(a: npt.ArrayLike, full_matrices: bool, compute_uv: Literal[False],
-        hermitian: bool = ..., *, signed: bool = ..., nonfinite: _NonFinite = ...,
-        workers: int = ...) -> npt.NDArray[Any]: ...
+        hermitian: bool = ..., *, signed: bool = ..., signs: _Signs = ...,
+        nonfinite: _NonFinite = ..., workers: int = ...) -> npt.NDArray[Any]: ...
 @overload
 def svd(a: npt.ArrayLike, full_matrices: bool = ..., *, compute_uv: Literal[False],
-        hermitian: bool = ..., signed: bool = ..., nonfinite: _NonFinite = ...,
-        workers: int = ...) -> npt.NDArray[Any]: ...
+        hermitian: bool = ..., signed: bool = ..., signs: _Signs = ...,
+        nonfinite: _NonFinite = ..., workers: int = ...) -> npt.NDArray[Any]: ...
 def svdvals(x: npt.ArrayLike, /, *, nonfinite: _NonFinite = ...,
             workers: int = ...) -> npt.NDArray[Any]: ...
 def low_rank(a: npt.ArrayLike, k: int, *, nonfinite: _NonFinite = ...,
@@ -47,6 +54,9 @@ def eigh(a: npt.ArrayLike, UPLO: Literal["L", "U", "l", "u"] = ..., *,
          nonfinite: _NonFinite = ..., workers: int = ...) -> EighResult: ...
 def eigvalsh(a: npt.ArrayLike, UPLO: Literal["L", "U", "l", "u"] = ..., *,
              nonfinite: _NonFinite = ..., workers: int = ...) -> npt.NDArray[Any]: ...
+def kabsch(p: npt.ArrayLike, q: npt.ArrayLike, weights: npt.ArrayLike | None = ..., *,
+           scale: bool = ..., reflection: bool = ..., nonfinite: _NonFinite = ...,
+           workers: int = ...) -> KabschResult: ...
 def kernel_name(m: int, n: int) -> str | None: ...
 def config() -> dict[str, Any]: ...
 def show_config() -> None: ...

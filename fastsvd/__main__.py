@@ -189,9 +189,13 @@ def _cmd_bench(args):
             print(f"fastsvd bench: --op {args.op} takes square shapes, got {','.join(wrong)}",
                   file=sys.stderr)
             return 2
-    if args.op == "applications" and args.plot:
+    if args.op in ("applications", "kabsch") and args.plot:
         print("fastsvd bench: --plot draws the svd and eigh tables only", file=sys.stderr)
         return 2
+    if args.op == "kabsch":
+        count = args.count or 100_000
+        print(_bench.format_kabsch(_bench.bench_kabsch(count, repeat=args.repeat), count, 100))
+        return 0
     rows = run_bench(shapes or list(_bench.DEFAULT_SHAPES), args.dtype, args.count,
                      args.repeat, op=args.op)
     if args.plot:
@@ -259,7 +263,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="what to time: svd (default) or eigh, against "
                             "numpy.linalg.svd or numpy.linalg.eigh; or applications: "
                             "signed SVD, canonical signs, nearest_rotation, polar, pinv "
-                            "and low_rank against fastsvd.svd")
+                            "and low_rank against fastsvd.svd; or kabsch: fastsvd.kabsch "
+                            "against numpy and scipy (--count sets of 100 points)")
     bench.add_argument("--shapes", type=_shapes, default=None,
                        metavar="MxN,...",
                        help="shapes to time, e.g. 2x2,3x3 (default: "

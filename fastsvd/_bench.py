@@ -25,11 +25,12 @@ except ImportError:  # pragma: no cover - threadpoolctl is a dependency
 from ._eigh import _GUFUNCS as _EIGEN_GUFUNCS
 from ._eigh import eigh
 from ._gufunc_table import EIGH
+from ._kabsch import kabsch
 from ._linalg import _gufunc_for, kernel_name, low_rank, nearest_rotation, pinv, polar, svd
 
 # What the bench times: the decompositions (fastsvd's function, numpy's, and
 # the gufunc for out=, lower triangle for eigh), or the applications.
-OPS = ("svd", "eigh", "applications")
+OPS = ("svd", "eigh", "applications", "kabsch")
 
 # The functions built on the SVD, each timed against svd(a) (a full SVD) on
 # the same batch of square matrices.
@@ -186,6 +187,57 @@ def format_applications(rows) -> str:
     for r in rows:
         lines.append(f"| {r.shape[0]}×{r.shape[1]} | {r.dtype} | {r.count:,} | "
                      f"`{r.function}` | {r.ns:,.1f} | {r.svd_ns:,.1f} | {r.ratio:.2f} |")
+    return "\n".join(lines)
+
+
+def numpy_kabsch(p, q):
+    """The batched numpy Kabsch people write: centred sets, an einsum
+    cross-covariance, numpy.linalg.svd and the reflection fixed per set."""
+    dp = p - p.mean(axis=-2, keepdims=True)
+    dq = q - q.mean(axis=-2, keepdims=True)
+    u, _, vh = np.linalg.svd(np.einsum("...ki,...kj->...ij", dp, dq))
+    u[..., :, -1] *= np.sign(np.linalg.det(u @ vh))[..., None]
+    return u @ vh
+
+
+def scipy_kabsch_loop(p, q):
+    """One scipy Rotation.align_vectors call per pair of centred sets."""
+    from scipy.spatial.transform import Rotation
+    dp = p - p.mean(axis=-2, keepdims=True)
+    dq = q - q.mean(axis=-2, keepdims=True)
+    return [Rotation.align_vectors(a, b)[0].as_matrix() for a, b in zip(dp, dq)]
+
+
+def bench_kabsch(count=100_000, points=100, repeat=3) -> list[tuple[str, float]]:
+    """(method, ns per pair of sets of `points` 3-D points): fastsvd.kabsch, the
+    batched numpy implementation and (when scipy is installed) a loop over
+    scipy's align_vectors, timed on 2,000 of the sets.  Rotations checked to
+    agree first."""
+    rng = np.random.default_rng(0)
+    q = rng.standard_normal((count, points, 3))
+    p = q @ nearest_rotation(rng.standard_normal((3, 3))).T + 0.01 * rng.standard_normal(
+        q.shape)
+    if not np.allclose(kabsch(p[:100], q[:100]).rotation, numpy_kabsch(p[:100], q[:100])):
+        raise AssertionError("fastsvd.kabsch and numpy disagree")
+    calls = [("fastsvd.kabsch", lambda: kabsch(p, q), count),
+             ("numpy (einsum + linalg.svd + det)", lambda: numpy_kabsch(p, q), count)]
+    try:
+        import scipy.spatial.transform  # noqa: F401
+        few = min(count, 2000)
+        calls.append(("scipy align_vectors, a loop", lambda: scipy_kabsch_loop(p[:few], q[:few]),
+                      few))
+    except ImportError:
+        pass
+    with threadpool_limits(1) if threadpool_limits else contextlib.nullcontext():
+        seconds = interleaved_median_seconds([call for _, call, _ in calls], repeat)
+    return [(name, t / sets * 1e9) for (name, _, sets), t in zip(calls, seconds)]
+
+
+def format_kabsch(rows, count, points) -> str:
+    fastest = rows[0][1]
+    lines = [f"| {count:,} pairs of sets of {points} 3-D points | ns per pair | × fastsvd |",
+             "|---|---:|---:|"]
+    lines += [f"| {name} | {ns:,.0f} | {ns / fastest:.1f} |" for name, ns in rows]
     return "\n".join(lines)
 
 

@@ -28,12 +28,17 @@ POLAR_RIGHT = "polar-right"     # R = U·Vh and P = V·S·Vh: A = R·P
 POLAR_LEFT = "polar-left"       # R and P = U·S·Uᵀ: A = P·R
 PINV = "pinv"           # V·S⁺·Uᵀ, the σ ≤ rcond·σ₁ cut off; rcond a second input
 LOW_RANK = "low-rank"   # U·Sₖ·Vh, the k largest σ kept; k (an intp) a second input
+KABSCH = "kabsch"       # the rigid transform between sets of points
+UMEYAMA = "umeyama"     # the similarity transform (rotation, scale, translation)
 # The outputs a gufunc of each flavour returns.
 OUTPUTS = {VALUES: 1, THIN: 3, FULL: 3, EIGVALS: 1, EIGH: 2, SIGNED: 3, CANONICAL_THIN: 3,
            CANONICAL_FULL: 3, ROTATION: 1, POLAR_RIGHT: 2, POLAR_LEFT: 2, PINV: 1,
-           LOW_RANK: 1}
+           LOW_RANK: 1, KABSCH: 4, UMEYAMA: 4}
 # The flavours with a per-matrix parameter after the matrix (the others take one input).
 WITH_PARAMETER = (PINV, LOW_RANK)
+# The point-set flavours: (k,d),(k,d),(k)->(d,d),(d),(),() — p, q and weights
+# in; rotation, translation, scale and weighted RMSD out.
+POINT_SETS = (KABSCH, UMEYAMA)
 
 _VALUES_DOC = "Singular values, descending, of each {} matrix (fastsvd kernels, M, N ≤ 32)."
 _UV_DOC = "{} SVD (U, S, Vh) of each {} matrix (fastsvd kernels, M, N ≤ 32)."
@@ -46,8 +51,12 @@ _EIGVALS_DOC = ("Eigenvalues, ascending, of each symmetric matrix, from its {} t
 _EIGH_DOC = ("Eigenvalues, ascending, and eigenvectors (columns) of each symmetric matrix, "
              "from its {} triangle (fastsvd kernels, N ≤ 32).")
 
+_POINT_SETS_DOC = ("The {} transform p ≈ {}R·q + t that best maps each set of points q "
+                   "onto p, with weights ({}; d = 2 or 3): (R, t, scale, weighted RMSD).")
+
 # (name, flavour, wide: the gufunc for M < N, or for the eigen flavours the
-# one that reads the upper triangle, signature, docstring)
+# one that reads the upper triangle, or for the point-set flavours the one
+# whose R may be a reflection, signature, docstring)
 GUFUNCS = (
     ("svd_values_m_ge_n", VALUES, False, "(m,n)->(n)", _VALUES_DOC.format("M ≥ N")),
     ("svd_values_m_lt_n", VALUES, True, "(m,n)->(m)", _VALUES_DOC.format("M < N")),
@@ -87,6 +96,15 @@ GUFUNCS = (
      "Best rank-k approximation of each M ≥ N matrix, 0 ≤ k (fastsvd kernels, M, N ≤ 32)."),
     ("low_rank_m_lt_n", LOW_RANK, True, "(m,n),()->(m,n)",
      "Best rank-k approximation of each M < N matrix, 0 ≤ k (fastsvd kernels, M, N ≤ 32)."),
+    ("kabsch", KABSCH, False, "(k,d),(k,d),(k)->(d,d),(d),(),()",
+     _POINT_SETS_DOC.format("rigid", "", "R a rotation")),
+    ("kabsch_reflection", KABSCH, True, "(k,d),(k,d),(k)->(d,d),(d),(),()",
+     _POINT_SETS_DOC.format("rigid", "", "R orthogonal, a reflection where that fits better")),
+    ("umeyama", UMEYAMA, False, "(k,d),(k,d),(k)->(d,d),(d),(),()",
+     _POINT_SETS_DOC.format("similarity", "scale·", "R a rotation")),
+    ("umeyama_reflection", UMEYAMA, True, "(k,d),(k,d),(k)->(d,d),(d),(),()",
+     _POINT_SETS_DOC.format("similarity", "scale·",
+                            "R orthogonal, a reflection where that fits better")),
     ("eigvalsh_lower", EIGVALS, False, "(n,n)->(n)", _EIGVALS_DOC.format("lower")),
     ("eigvalsh_upper", EIGVALS, True, "(n,n)->(n)", _EIGVALS_DOC.format("upper")),
     ("eigh_lower", EIGH, False, "(n,n)->(n),(n,n)", _EIGH_DOC.format("lower")),

@@ -16,6 +16,7 @@ from fastsvd.kernels cimport WIDE_BLOCK_LANES as WIDE_BLOCK
 from fastsvd._gufunc_blocks cimport (Operands, unpack_operands, decompose_blocks,
                                      fill_empty_matrices, square_signature, VALUES, THIN,
                                      FULL, TRANSPOSED, EIGEN, DERIVED_SHIFT)
+from fastsvd._kernel_kabsch cimport PointSets, unpack_point_sets, kabsch_blocks
 from fastsvd._kernel_derived cimport (SIGNED, CANONICAL, ROTATION, POLAR_FROM_V, POLAR_FROM_U,
                                       PSEUDO_INVERSE, LOW_RANK)
 
@@ -27,6 +28,7 @@ from fastsvd._gufunc_table import FULL as FULL_FLAVOUR, EIGVALS, EIGH, OUTPUTS
 from fastsvd._gufunc_table import SIGNED as SIGNED_FLAVOUR, CANONICAL_THIN, CANONICAL_FULL
 from fastsvd._gufunc_table import ROTATION as ROTATION_FLAVOUR, POLAR_RIGHT, POLAR_LEFT
 from fastsvd._gufunc_table import PINV, LOW_RANK as LOW_RANK_FLAVOUR, WITH_PARAMETER
+from fastsvd._gufunc_table import UMEYAMA, POINT_SETS
 
 cnp.import_array()
 cnp.import_ufunc()
@@ -83,6 +85,35 @@ cdef void svd_loop_double(char** args, npy_intp* dimensions, npy_intp* steps,
     svd_loop(args, dimensions, steps, data, <double>0)
 
 
+cdef enum:
+    # The point-set gufuncs' modes: these bits, apart from the SVD flavours'.
+    POINT_SETS_MODE = 1 << 12
+    SIMILARITY = 1 << 13
+    REFLECTION = 1 << 14
+
+
+cdef void kabsch_loop(char** args, npy_intp* dimensions, npy_intp* steps, void* data,
+                      real value_type) noexcept nogil:
+    """The point-set gufuncs' loop, with svd_loop's floating-point flags."""
+    cdef fastsvd_fp_flags on_entry = fastsvd_save_fp_flags()
+    cdef int mode = <int><size_t>data
+    cdef PointSets sets = unpack_point_sets(args, dimensions, steps)
+    cdef bint finite = kabsch_blocks(&sets, mode & SIMILARITY, mode & REFLECTION, value_type)
+    fastsvd_restore_fp_flags(on_entry)
+    if not finite:
+        feraiseexcept(FE_INVALID)
+
+
+cdef void kabsch_loop_float(char** args, npy_intp* dimensions, npy_intp* steps,
+                            void* data) noexcept nogil:
+    kabsch_loop(args, dimensions, steps, data, <float>0)
+
+
+cdef void kabsch_loop_double(char** args, npy_intp* dimensions, npy_intp* steps,
+                             void* data) noexcept nogil:
+    kabsch_loop(args, dimensions, steps, data, <double>0)
+
+
 cdef int check_core_dims(PyUFuncObject* ufunc, npy_intp* core_dim_sizes) except -1:
     """numpy's hook before a gufunc runs: M and N (core sizes 0 and 1 in every
     signature of the table) must suit the gufunc, or ValueError.  Empty
@@ -91,6 +122,11 @@ cdef int check_core_dims(PyUFuncObject* ufunc, npy_intp* core_dim_sizes) except 
     cdef int mode = <int><size_t>ufunc.data[0]
     cdef npy_intp m = core_dim_sizes[0], n
     cdef bint wide = mode & TRANSPOSED
+    if mode & POINT_SETS_MODE:     # (k,d): k points of d coordinates
+        if m < 1 or core_dim_sizes[1] not in (2, 3):
+            raise ValueError(f"the point-set gufuncs take k >= 1 points of d = 2 or 3 "
+                             f"coordinates, got k = {m}, d = {core_dim_sizes[1]}")
+        return 0
     if square_signature(mode):     # (n,n): one core size
         if m > MAX_SIDE:
             raise ValueError(f"fastsvd's gufuncs take N <= {MAX_SIDE}, got {m}x{m}: "
@@ -122,6 +158,11 @@ three_operand_types[:] = [cnp.NPY_FLOAT] * 3 + [cnp.NPY_DOUBLE] * 3
 cdef char rank_types[6]
 rank_types[:] = [cnp.NPY_FLOAT, cnp.NPY_INTP, cnp.NPY_FLOAT,
                  cnp.NPY_DOUBLE, cnp.NPY_INTP, cnp.NPY_DOUBLE]
+cdef char seven_operand_types[14]
+seven_operand_types[:] = [cnp.NPY_FLOAT] * 7 + [cnp.NPY_DOUBLE] * 7
+cdef cnp.PyUFuncGenericFunction point_set_loops[2]
+point_set_loops[0] = <cnp.PyUFuncGenericFunction>kabsch_loop_float
+point_set_loops[1] = <cnp.PyUFuncGenericFunction>kabsch_loop_double
 
 _FLAVOUR_MODES = {VALUES_FLAVOUR: VALUES, THIN_FLAVOUR: THIN, FULL_FLAVOUR: FULL,
                   EIGVALS: EIGEN | VALUES, EIGH: EIGEN | FULL,
@@ -138,24 +179,33 @@ _keep_alive = []
 
 
 cdef object make_gufunc(str name, str flavour, bint wide, str signature, str doc):
-    cdef int mode = _FLAVOUR_MODES[flavour] | (TRANSPOSED if wide else 0)
+    cdef int mode
     cdef int outputs = OUTPUTS[flavour]
+    cdef cnp.PyUFuncGenericFunction* functions = loops
+    if flavour in POINT_SETS:
+        mode = (POINT_SETS_MODE | (SIMILARITY if flavour == UMEYAMA else 0)
+                | (REFLECTION if wide else 0))
+        functions = point_set_loops
+    else:
+        mode = _FLAVOUR_MODES[flavour] | (TRANSPOSED if wide else 0)
     cdef void** data = <void**>PyMem_Malloc(2 * sizeof(void*))   # never freed, as loops
     if data == NULL:
         raise MemoryError()
     data[0] = data[1] = <void*><size_t>mode
     keep = (name.encode(), doc.encode(), signature.encode())
     _keep_alive.append(keep)
-    cdef int inputs = 2 if flavour in WITH_PARAMETER else 1
+    cdef int inputs = 3 if flavour in POINT_SETS else 2 if flavour in WITH_PARAMETER else 1
     cdef char* types = two_operand_types
-    if flavour == LOW_RANK_FLAVOUR:
+    if flavour in POINT_SETS:
+        types = seven_operand_types
+    elif flavour == LOW_RANK_FLAVOUR:
         types = rank_types
     elif outputs + inputs == 4:
         types = four_operand_types
     elif outputs + inputs == 3:
         types = three_operand_types
     gufunc = cnp.PyUFunc_FromFuncAndDataAndSignature(
-        loops, data, types, 2, inputs, outputs,
+        functions, data, types, 2, inputs, outputs,
         cnp.PyUFunc_None, keep[0], keep[1], 0, keep[2])
     (<PyUFuncObject*>gufunc).process_core_dims_func = check_core_dims
     return gufunc

@@ -25,6 +25,10 @@ pinv_m_ge_n: np.ufunc
 pinv_m_lt_n: np.ufunc
 low_rank_m_ge_n: np.ufunc
 low_rank_m_lt_n: np.ufunc
+kabsch: np.ufunc
+kabsch_reflection: np.ufunc
+umeyama: np.ufunc
+umeyama_reflection: np.ufunc
 eigvalsh_lower: np.ufunc
 eigvalsh_upper: np.ufunc
 eigh_lower: np.ufunc

@@ -467,18 +467,23 @@ def _split_axis(stack_shape, workers):
 _MIN_MATRICES_PER_THREAD = 4096
 
 
-def _run_batched(gufunc, arr, nonfinite, workers, *params):
+def _run_batched(gufunc, arr, nonfinite, workers, *params, param_cores=None):
     """gufunc(arr, *params) under the nonfinite policy, its stack shared among
-    `workers` threads.  `params`: per-matrix inputs after the matrices (pinv's
-    rcond, low_rank's k), broadcast with the stack.
+    `workers` threads.  `params`: further inputs (pinv's rcond, low_rank's k,
+    kabsch's q and weights), broadcast with the stack; `param_cores`, how
+    many core dimensions each has (default none).
 
     Each thread writes its own slice of preallocated outputs (the loops release
     the GIL), so no part of the batch is copied.
     """
     if params:
-        stack = np.broadcast_shapes(arr.shape[:-2], *(np.shape(p) for p in params))
+        cores = param_cores or (0,) * len(params)
+        shapes = [np.shape(p) for p in params]
+        stack = np.broadcast_shapes(arr.shape[:-2],
+                                    *(s[:len(s) - c] for s, c in zip(shapes, cores)))
         arr = np.broadcast_to(arr, stack + arr.shape[-2:])
-        params = tuple(np.broadcast_to(p, stack) for p in params)
+        params = tuple(np.broadcast_to(p, stack + s[len(s) - c:])
+                       for p, s, c in zip(params, shapes, cores))
     axis = _split_axis(arr.shape[:-2], workers)
     if axis is None:
         with _errstate(nonfinite):
@@ -525,10 +530,11 @@ def _kernel_input(arr):
     return arr.astype(dtype, copy=False)
 
 
-def _run_fused(gufunc, arr, nonfinite, workers, *params):
+def _run_fused(gufunc, arr, nonfinite, workers, *params, param_cores=None):
     """_run_batched for the functions that call a gufunc of their own."""
     _check_nonfinite_option(nonfinite)
-    return _run_batched(gufunc, arr, nonfinite, _worker_count(workers), *params)
+    return _run_batched(gufunc, arr, nonfinite, _worker_count(workers), *params,
+                        param_cores=param_cores)
 
 
 def _make_signed(u, s, vh):

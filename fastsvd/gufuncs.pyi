@@ -4,6 +4,8 @@ from ._gufuncs_api import eigh_lower as eigh_lower
 from ._gufuncs_api import eigh_upper as eigh_upper
 from ._gufuncs_api import eigvalsh_lower as eigvalsh_lower
 from ._gufuncs_api import eigvalsh_upper as eigvalsh_upper
+from ._gufuncs_api import kabsch as kabsch
+from ._gufuncs_api import kabsch_reflection as kabsch_reflection
 from ._gufuncs_api import low_rank_m_ge_n as low_rank_m_ge_n
 from ._gufuncs_api import low_rank_m_lt_n as low_rank_m_lt_n
 from ._gufuncs_api import nearest_rotation as nearest_rotation
@@ -24,3 +26,5 @@ from ._gufuncs_api import svd_thin_m_ge_n as svd_thin_m_ge_n
 from ._gufuncs_api import svd_thin_m_lt_n as svd_thin_m_lt_n
 from ._gufuncs_api import svd_values_m_ge_n as svd_values_m_ge_n
 from ._gufuncs_api import svd_values_m_lt_n as svd_values_m_lt_n
+from ._gufuncs_api import umeyama as umeyama
+from ._gufuncs_api import umeyama_reflection as umeyama_reflection

@@ -173,6 +173,27 @@ def test_bench_prints_a_table_and_plots(tmp_path, capsys):
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_bench_times_the_applications_against_svd(capsys):
+    status, out, _ = run(["bench", "--op", "applications", "--shapes", "2x2,3x3", "--count",
+                          "500", "--repeat", "1"], capsys)
+    assert status == 0
+    rows = [line.split("|") for line in out.splitlines()[2:]]
+    assert len(rows) == 2 * len(_bench.APPLICATIONS)
+    assert {row[4].strip(" `") for row in rows} == set(_bench.APPLICATIONS)
+    assert all(float(row[5].replace(",", "")) > 0 and float(row[7]) > 0 for row in rows)
+    status, _, err = run(["bench", "--op", "applications", "--shapes", "3x2"], capsys)
+    assert status == 2 and "square" in err
+
+
+def test_bench_times_kabsch_against_numpy_and_scipy(capsys):
+    status, out, _ = run(["bench", "--op", "kabsch", "--count", "300", "--repeat", "1"],
+                         capsys)
+    assert status == 0
+    rows = [line.split("|") for line in out.splitlines()[2:]]
+    assert rows[0][1].strip() == "fastsvd.kabsch" and float(rows[0][3]) == 1.0
+    assert len(rows) >= 2 and all(float(row[2].replace(",", "")) > 0 for row in rows)
+
+
 def test_bench_times_eigh_against_numpys(capsys):
     status, out, _ = run(["bench", "--op", "eigh", "--shapes", "2x2,5x5", "--count", "2000",
                           "--repeat", "1"], capsys)
