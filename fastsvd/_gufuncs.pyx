@@ -11,6 +11,7 @@ from numpy cimport npy_intp
 from cpython.mem cimport PyMem_Malloc
 
 from fastsvd.kernels cimport real, kernel_for_shape, KernelId, KERNEL_JACOBI_EIGH
+from fastsvd.kernels cimport svd_small, signed_svd_small, nearest_rotation_small, polar_small
 from fastsvd.kernels cimport MAX_KERNEL_DIM as MAX_SIDE, BLOCK_LANES as BLOCK
 from fastsvd.kernels cimport WIDE_BLOCK_LANES as WIDE_BLOCK
 from fastsvd._gufunc_blocks cimport (Operands, unpack_operands, decompose_blocks,
@@ -392,3 +393,20 @@ def svd_with_kernel(cnp.ndarray a, str kernel, bint compute_uv=True, bint full_m
             and chosen != own):
         raise ValueError(f"kernel {kernel!r} does not take {a.shape[1]}x{a.shape[2]} matrices")
     return decompose_arrays(a, compute_uv, full_matrices and compute_uv, chosen)[0]
+
+
+# The per-matrix kernels of the Cython API (kernels.pxd) as C function
+# addresses, for code that cannot cimport them: numba's @njit functions call
+# them through ctypes (fastsvd/numba.py has their C signatures).  They are
+# this build's own code, so a matrix gets the bits a batched call of this
+# module gives it.
+C_FUNCTIONS = {
+    "svd_small_double": <size_t>&svd_small[double],
+    "svd_small_float": <size_t>&svd_small[float],
+    "signed_svd_small_double": <size_t>&signed_svd_small[double],
+    "signed_svd_small_float": <size_t>&signed_svd_small[float],
+    "nearest_rotation_small_double": <size_t>&nearest_rotation_small[double],
+    "nearest_rotation_small_float": <size_t>&nearest_rotation_small[float],
+    "polar_small_double": <size_t>&polar_small[double],
+    "polar_small_float": <size_t>&polar_small[float],
+}

@@ -36,6 +36,7 @@ eigh_upper: np.ufunc
 MAX_KERNEL_DIM: int
 BLOCK_LANES: int
 WIDE_BLOCK_LANES: int
+C_FUNCTIONS: dict[str, int]
 
 def kernel_name(m: int, n: int) -> str | None: ...
 def decompose_one(
