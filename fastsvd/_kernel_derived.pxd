@@ -33,43 +33,68 @@ cdef enum Derived:
     LOW_RANK = 8
 
 
-cdef inline real pivoted_determinant_sign(const real* q, Py_ssize_t n,
-                                          Py_ssize_t stride) noexcept nogil:
-    """The sign (±1) of det q for one n×n matrix (columns, entries `stride`
-    apart), by Gaussian elimination with partial pivoting, which is stable on
-    the orthogonal matrices it gets.  Bounded time on NaN, whose sign is
+cdef enum:
+    # Lanes whose determinants are eliminated together (the scratch holds N²
+    # entries of each: 32 KB in double at 32×32).
+    DETERMINANT_CHUNK = 4
+
+
+cdef inline void eliminated_signs(const real* q, Py_ssize_t n, real* sign, Py_ssize_t lanes,
+                                  Py_ssize_t stride) noexcept nogil:
+    """sign[l] = ±1, the sign of det q of lane l's n×n matrix q (columns), by
+    Gaussian elimination with partial pivoting, stable on the orthogonal
+    matrices it gets.  Branch-free across DETERMINANT_CHUNK lanes at a time:
+    the largest entry of a column reaches the pivot by conditional row
+    swaps, each flipping the sign.  Bounded time on NaN, whose sign is
     meaningless (the outputs it signs are NaN)."""
-    cdef real w[MAX_KERNEL_DIM * MAX_KERNEL_DIM]
-    cdef real sign = 1, factor, t
-    cdef Py_ssize_t i, j, k, pivot
-    for i in range(n * n):
-        w[i] = q[i * stride]
-    for k in range(n):
-        pivot = k
-        for i in range(k + 1, n):
-            if r_abs(w[k * n + i]) > r_abs(w[k * n + pivot]):
-                pivot = i
-        if pivot != k:
-            sign = -sign
-            for j in range(k, n):
-                t = w[j * n + k]
-                w[j * n + k] = w[j * n + pivot]
-                w[j * n + pivot] = t
-        if w[k * n + k] < 0:
-            sign = -sign
-        if not w[k * n + k] != 0:    # (a zero or NaN pivot: nothing left to learn)
-            break
-        for i in range(k + 1, n):
-            factor = w[k * n + i] / w[k * n + k]
-            for j in range(k + 1, n):
-                w[j * n + i] -= factor * w[j * n + k]
-    return sign
+    cdef real w[MAX_KERNEL_DIM * MAX_KERNEL_DIM * DETERMINANT_CHUNK]
+    cdef real sgn[DETERMINANT_CHUNK]
+    cdef real inverse[DETERMINANT_CHUNK]
+    cdef real factor[DETERMINANT_CHUNK]
+    cdef unsigned char swap[DETERMINANT_CHUNK]
+    cdef real x, y
+    cdef Py_ssize_t first, count, i, j, k, c
+    first = 0
+    while first < lanes:
+        count = min(<Py_ssize_t>DETERMINANT_CHUNK, lanes - first)
+        for i in range(n * n):
+            for c in range(DETERMINANT_CHUNK):    # (lanes past `lanes`: the identity)
+                w[i * DETERMINANT_CHUNK + c] = (q[i * stride + first + c] if c < count
+                                                else (1 if i % (n + 1) == 0 else 0))
+        for c in range(DETERMINANT_CHUNK):
+            sgn[c] = 1
+        for k in range(n):
+            for i in range(k + 1, n):
+                for c in range(DETERMINANT_CHUNK):
+                    swap[c] = (r_abs(w[(k * n + i) * DETERMINANT_CHUNK + c])
+                               > r_abs(w[(k * n + k) * DETERMINANT_CHUNK + c]))
+                    sgn[c] = -sgn[c] if swap[c] else sgn[c]
+                for j in range(k, n):
+                    for c in range(DETERMINANT_CHUNK):
+                        x = w[(j * n + k) * DETERMINANT_CHUNK + c]
+                        y = w[(j * n + i) * DETERMINANT_CHUNK + c]
+                        w[(j * n + k) * DETERMINANT_CHUNK + c] = y if swap[c] else x
+                        w[(j * n + i) * DETERMINANT_CHUNK + c] = x if swap[c] else y
+            for c in range(DETERMINANT_CHUNK):
+                x = w[(k * n + k) * DETERMINANT_CHUNK + c]
+                sgn[c] = -sgn[c] if x < 0 else sgn[c]
+                inverse[c] = <real>1 / x
+            for i in range(k + 1, n):
+                for c in range(DETERMINANT_CHUNK):
+                    factor[c] = w[(k * n + i) * DETERMINANT_CHUNK + c] * inverse[c]
+                for j in range(k + 1, n):
+                    for c in range(DETERMINANT_CHUNK):
+                        w[(j * n + i) * DETERMINANT_CHUNK + c] -= (
+                            factor[c] * w[(j * n + k) * DETERMINANT_CHUNK + c])
+        for c in range(count):
+            sign[first + c] = sgn[c]
+        first += DETERMINANT_CHUNK
 
 
 cdef inline void determinant_signs(const real* q, Py_ssize_t n, real* sign,
                                    Py_ssize_t lanes, Py_ssize_t stride) noexcept nogil:
     """sign[l] = ±1, the sign of det q of lane l's n×n orthogonal matrix q:
-    in closed form over the lanes up to 3×3, one matrix at a time above."""
+    in closed form up to 3×3, by elimination above."""
     cdef Py_ssize_t l
     cdef real det
     if n == 1:
@@ -91,8 +116,7 @@ cdef inline void determinant_signs(const real* q, Py_ssize_t n, real* sign,
                                           - q[stride + l] * q[3 * stride + l]))
             sign[l] = -1 if det < 0 else 1
     else:
-        for l in range(lanes):
-            sign[l] = pivoted_determinant_sign(q + l, n, stride)
+        eliminated_signs(q, n, sign, lanes, stride)
 
 
 cdef inline void scale_column(real* x, Py_ssize_t length, const real* factor,
