@@ -45,7 +45,7 @@ from fastsvd._kernel_refine cimport find_small_columns, refine_small_columns
 from fastsvd._kernel_finish cimport finish_jacobi
 from fastsvd._kernel_eigh cimport symmetrize_lanes, jacobi_eigen, finish_eigen
 from fastsvd._kernel_derived cimport (Derived, derive_lanes, SIGNED, ROTATION, POLAR_FROM_V,
-                                      POLAR_FROM_U)
+                                      POLAR_FROM_U, PSEUDO_INVERSE, LOW_RANK)
 
 cdef enum KernelId:
     KERNEL_NONE = 0
@@ -218,11 +218,12 @@ cdef inline bint eigh_small(real* a, Py_ssize_t n, real* w, real* v, bint want_v
 
 
 cdef inline bint derived_small(Derived derived, real* a, Py_ssize_t m, Py_ssize_t n, real* u,
-                               real* s, real* v, real* r, real* p) noexcept nogil:
+                               real* s, real* v, const real* param, real* r,
+                               real* p) noexcept nogil:
     """svd_small (thin U) of a shape a kernel takes, turned into `derived`
     (_kernel_derived.derive_lanes)."""
     cdef bint finite = svd_small(a, m, n, u, s, v, n, True)
-    derive_lanes(derived, m, n, u, s, v, n, NULL, r, p, 1, 1)
+    derive_lanes(derived, m, n, u, s, v, n, param, r, p, 1, 1)
     return finite
 
 
@@ -241,7 +242,7 @@ cdef inline bint signed_svd_small(real* a, Py_ssize_t n, real* u, real* s,
     sign of det A on s[N − 1].  Returns svd_small's flag."""
     if kernel_for_shape(n, n) == KERNEL_NONE:
         return svd_small(a, n, n, u, s, v, n, True)     # (NaN outputs)
-    return derived_small(SIGNED, a, n, n, u, s, v, NULL, NULL)
+    return derived_small(SIGNED, a, n, n, u, s, v, NULL, NULL, NULL)
 
 
 cdef inline bint nearest_rotation_small(real* a, Py_ssize_t n, real* r) noexcept nogil:
@@ -254,7 +255,7 @@ cdef inline bint nearest_rotation_small(real* a, Py_ssize_t n, real* r) noexcept
     cdef real s[MAX_KERNEL_DIM]
     if kernel_for_shape(n, n) == KERNEL_NONE:
         return fill_nan(r, max(n, 0) * max(n, 0))
-    return derived_small(ROTATION, a, n, n, u, s, v, r, NULL)
+    return derived_small(ROTATION, a, n, n, u, s, v, NULL, r, NULL)
 
 
 cdef inline bint polar_small(real* a, Py_ssize_t m, Py_ssize_t n, real* r, real* p,
@@ -272,4 +273,35 @@ cdef inline bint polar_small(real* a, Py_ssize_t m, Py_ssize_t n, real* r, real*
     if kernel_for_shape(m, n) == KERNEL_NONE:
         fill_nan(p, side * side)
         return fill_nan(r, max(m, 0) * max(n, 0))
-    return derived_small(POLAR_FROM_U if left else POLAR_FROM_V, a, m, n, u, s, v, r, p)
+    return derived_small(POLAR_FROM_U if left else POLAR_FROM_V, a, m, n, u, s, v, NULL, r,
+                         p)
+
+
+cdef inline bint pinv_small(real* a, Py_ssize_t m, Py_ssize_t n, real rcond,
+                            real* x) noexcept nogil:
+    """The pseudo-inverse X = V·S⁺·Uᵀ of one contiguous column-major M×N
+    matrix, M ≥ N, into x (N×M, column-major), for other Cython code: the σ
+    up to rcond·σ₁ are cut off, as numpy.linalg.pinv does.  a is
+    overwritten.  (For M < N, pass Aᵀ: its X is Xᵀ.)  Returns False, with NaN
+    in x, when a holds NaN or Inf or no kernel takes the shape."""
+    cdef real u[MAX_KERNEL_DIM * MAX_KERNEL_DIM]
+    cdef real v[MAX_KERNEL_DIM * MAX_KERNEL_DIM]
+    cdef real s[MAX_KERNEL_DIM]
+    if kernel_for_shape(m, n) == KERNEL_NONE:
+        return fill_nan(x, max(m, 0) * max(n, 0))
+    return derived_small(PSEUDO_INVERSE, a, m, n, u, s, v, &rcond, x, NULL)
+
+
+cdef inline bint low_rank_small(real* a, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
+                                real* out) noexcept nogil:
+    """The best rank-k approximation U·Sₖ·Vᵀ of one contiguous column-major
+    M×N matrix, M ≥ N, into out (M×N, column-major), for other Cython code.
+    a is overwritten.  Returns False, with NaN in out, when a holds NaN or
+    Inf or no kernel takes the shape."""
+    cdef real u[MAX_KERNEL_DIM * MAX_KERNEL_DIM]
+    cdef real v[MAX_KERNEL_DIM * MAX_KERNEL_DIM]
+    cdef real s[MAX_KERNEL_DIM]
+    cdef real rank = <real>k
+    if kernel_for_shape(m, n) == KERNEL_NONE:
+        return fill_nan(out, max(m, 0) * max(n, 0))
+    return derived_small(LOW_RANK, a, m, n, u, s, v, &rank, out, NULL)

@@ -75,6 +75,27 @@ EXTENSION = textwrap.dedent('''
         return w_out, q_out, ok_out.astype(bool)
 
     from fastsvd.kernels cimport nearest_rotation_small, polar_small, signed_svd_small
+    from fastsvd.kernels cimport pinv_small, low_rank_small
+
+    def inverses(double[:, :, ::1] matrices, double rcond, Py_ssize_t k):
+        """Per row-major 4×3 matrix: its pseudo-inverse (3×4) and rank-k
+        approximation (4×3), both returned row-major."""
+        cdef Py_ssize_t count = matrices.shape[0], c, i
+        x_out = np.empty((count, 12))
+        low_out = np.empty((count, 12))
+        cdef double[:, ::1] x_view = x_out
+        cdef double[:, ::1] low_view = low_out
+        cdef double a[12]
+        with nogil:
+            for c in range(count):
+                for i in range(12):
+                    a[i] = matrices[c, i % 4, i // 4]
+                pinv_small(a, 4, 3, rcond, &x_view[c, 0])
+                for i in range(12):
+                    a[i] = matrices[c, i % 4, i // 4]
+                low_rank_small(a, 4, 3, k, &low_view[c, 0])
+        return (np.swapaxes(x_out.reshape(count, 4, 3), 1, 2),
+                np.swapaxes(low_out.reshape(count, 3, 4), 1, 2))
 
     def applications(double[:, :, ::1] matrices):
         """Per row-major 3×3 matrix: its nearest rotation, its right polar
@@ -203,3 +224,14 @@ def test_cimported_applications_match_fastsvd(user_module):
     assert np.abs(s[good] - want_s).max() <= bar * scale
     assert (np.sign(s[good & (np.arange(300) != 3), 2])
             == np.sign(np.linalg.det(a[good & (np.arange(300) != 3)]))).all()
+
+
+def test_cimported_pinv_and_low_rank_match_fastsvd(user_module):
+    a = np.random.default_rng(10).standard_normal((200, 4, 3))
+    a[1, :, 2] = a[1, :, 0]                     # rank two: its σ₃ is cut off
+    x, low = user_module.inverses(a, 1e-10, 2)
+    bar = tolerance(np.float64, 4, 3)
+    want_x = fastsvd.pinv(a, rcond=1e-10)
+    scale = np.abs(want_x).max(axis=(-2, -1), keepdims=True)
+    assert x.shape == (200, 3, 4) and (np.abs(x - want_x) <= 10 * bar * scale).all()
+    assert np.abs(low - fastsvd.low_rank(a, 2)).max() <= 10 * bar * np.abs(a).max()

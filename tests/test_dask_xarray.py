@@ -33,6 +33,18 @@ def test_svd_on_dask_array_stays_lazy():
     np.testing.assert_array_equal(fastsvd.svdvals(lazy).compute(), s)
 
 
+@pytest.mark.parametrize("kwargs", [dict(signed=True), dict(signs="canonical"),
+                                    dict(signs="canonical", full_matrices=False)])
+def test_signed_and_canonical_svd_on_dask_arrays_stay_lazy_and_exact(kwargs):
+    a = batch(shape=(3, 3))
+    result = fastsvd.svd(da.from_array(a, chunks=(1000, 3, 3)), **kwargs)
+    assert isinstance(result.U, da.Array)
+    for got, want in zip(result, fastsvd.svd(a, **kwargs)):
+        np.testing.assert_array_equal(got.compute(), want)
+    with pytest.raises(ValueError, match="square"):
+        fastsvd.svd(da.zeros((4, 3, 2), chunks=(2, 3, 2)), signed=True)
+
+
 @pytest.mark.parametrize("uplo", ["L", "U"])
 def test_eigh_on_dask_array_stays_lazy_and_exact(uplo):
     a = batch(shape=(4, 4))
