@@ -51,9 +51,17 @@ cdef extern from "numpy/ufuncobject.h":
                                       npy_intp* core_dim_sizes) except -1
 
 
+cdef enum:
+    # The point-set gufuncs' modes: these bits, apart from the SVD flavours'.
+    POINT_SETS_MODE = 1 << 12
+    SIMILARITY = 1 << 13
+    REFLECTION = 1 << 14
+
+
 cdef void svd_loop(char** args, npy_intp* dimensions, npy_intp* steps, void* data,
                    real value_type) noexcept nogil:
-    """The gufunc loop (value_type only selects float or double).
+    """The gufunc loop of every gufunc (value_type only selects float or
+    double): the SVD and eigen flavours, and the point sets.
 
     The floating-point flags it leaves are those it found, plus "invalid" when
     a matrix held NaN or Inf: nothing else.  The kernels' own flags mean
@@ -64,13 +72,19 @@ cdef void svd_loop(char** args, npy_intp* dimensions, npy_intp* steps, void* dat
     """
     cdef fastsvd_fp_flags on_entry = fastsvd_save_fp_flags()
     cdef int mode = <int><size_t>data
-    cdef Operands op = unpack_operands(args, dimensions, steps, mode)
+    cdef Operands op
+    cdef PointSets sets
     cdef bint finite = True
-    if op.n == 0:
-        fill_empty_matrices(&op, value_type)
-    else:   # check_core_dims let only shapes with a kernel through
-        finite = decompose_blocks(KERNEL_JACOBI_EIGH if mode & EIGEN
-                                  else kernel_for_shape(op.m, op.n), &op, value_type)
+    if mode & POINT_SETS_MODE:
+        sets = unpack_point_sets(args, dimensions, steps)
+        finite = kabsch_blocks(&sets, mode & SIMILARITY, mode & REFLECTION, value_type)
+    else:
+        op = unpack_operands(args, dimensions, steps, mode)
+        if op.n == 0:
+            fill_empty_matrices(&op, value_type)
+        else:   # check_core_dims let only shapes with a kernel through
+            finite = decompose_blocks(KERNEL_JACOBI_EIGH if mode & EIGEN
+                                      else kernel_for_shape(op.m, op.n), &op, value_type)
     fastsvd_restore_fp_flags(on_entry)
     if not finite:
         feraiseexcept(FE_INVALID)
@@ -84,35 +98,6 @@ cdef void svd_loop_float(char** args, npy_intp* dimensions, npy_intp* steps,
 cdef void svd_loop_double(char** args, npy_intp* dimensions, npy_intp* steps,
                           void* data) noexcept nogil:
     svd_loop(args, dimensions, steps, data, <double>0)
-
-
-cdef enum:
-    # The point-set gufuncs' modes: these bits, apart from the SVD flavours'.
-    POINT_SETS_MODE = 1 << 12
-    SIMILARITY = 1 << 13
-    REFLECTION = 1 << 14
-
-
-cdef void kabsch_loop(char** args, npy_intp* dimensions, npy_intp* steps, void* data,
-                      real value_type) noexcept nogil:
-    """The point-set gufuncs' loop, with svd_loop's floating-point flags."""
-    cdef fastsvd_fp_flags on_entry = fastsvd_save_fp_flags()
-    cdef int mode = <int><size_t>data
-    cdef PointSets sets = unpack_point_sets(args, dimensions, steps)
-    cdef bint finite = kabsch_blocks(&sets, mode & SIMILARITY, mode & REFLECTION, value_type)
-    fastsvd_restore_fp_flags(on_entry)
-    if not finite:
-        feraiseexcept(FE_INVALID)
-
-
-cdef void kabsch_loop_float(char** args, npy_intp* dimensions, npy_intp* steps,
-                            void* data) noexcept nogil:
-    kabsch_loop(args, dimensions, steps, data, <float>0)
-
-
-cdef void kabsch_loop_double(char** args, npy_intp* dimensions, npy_intp* steps,
-                             void* data) noexcept nogil:
-    kabsch_loop(args, dimensions, steps, data, <double>0)
 
 
 cdef int check_core_dims(PyUFuncObject* ufunc, npy_intp* core_dim_sizes) except -1:
@@ -161,9 +146,6 @@ rank_types[:] = [cnp.NPY_FLOAT, cnp.NPY_INTP, cnp.NPY_FLOAT,
                  cnp.NPY_DOUBLE, cnp.NPY_INTP, cnp.NPY_DOUBLE]
 cdef char seven_operand_types[14]
 seven_operand_types[:] = [cnp.NPY_FLOAT] * 7 + [cnp.NPY_DOUBLE] * 7
-cdef cnp.PyUFuncGenericFunction point_set_loops[2]
-point_set_loops[0] = <cnp.PyUFuncGenericFunction>kabsch_loop_float
-point_set_loops[1] = <cnp.PyUFuncGenericFunction>kabsch_loop_double
 
 _FLAVOUR_MODES = {VALUES_FLAVOUR: VALUES, THIN_FLAVOUR: THIN, FULL_FLAVOUR: FULL,
                   EIGVALS: EIGEN | VALUES, EIGH: EIGEN | FULL,
@@ -182,11 +164,9 @@ _keep_alive = []
 cdef object make_gufunc(str name, str flavour, bint wide, str signature, str doc):
     cdef int mode
     cdef int outputs = OUTPUTS[flavour]
-    cdef cnp.PyUFuncGenericFunction* functions = loops
     if flavour in POINT_SETS:
         mode = (POINT_SETS_MODE | (SIMILARITY if flavour == UMEYAMA else 0)
                 | (REFLECTION if wide else 0))
-        functions = point_set_loops
     else:
         mode = _FLAVOUR_MODES[flavour] | (TRANSPOSED if wide else 0)
     cdef void** data = <void**>PyMem_Malloc(2 * sizeof(void*))   # never freed, as loops
@@ -206,7 +186,7 @@ cdef object make_gufunc(str name, str flavour, bint wide, str signature, str doc
     elif outputs + inputs == 3:
         types = three_operand_types
     gufunc = cnp.PyUFunc_FromFuncAndDataAndSignature(
-        functions, data, types, 2, inputs, outputs,
+        loops, data, types, 2, inputs, outputs,
         cnp.PyUFunc_None, keep[0], keep[1], 0, keep[2])
     (<PyUFuncObject*>gufunc).process_core_dims_func = check_core_dims
     return gufunc
