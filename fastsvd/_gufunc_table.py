@@ -52,7 +52,9 @@ _EIGH_DOC = ("Eigenvalues, ascending, and eigenvectors (columns) of each symmetr
              "from its {} triangle (fastsvd kernels, N ≤ 32).")
 
 _POINT_SETS_DOC = ("The {} transform p ≈ {}R·q + t that best maps each set of points q "
-                   "onto p, with weights ({}; d = 2 or 3): (R, t, scale, weighted RMSD).")
+                   "onto p, with weights ({}; d = 2 or 3): (R, t, scale, weighted RMSD). "
+                   "A set with NaN or Inf, or with weights negative, not finite or all zero, "
+                   "gets NaN.")
 
 # (name, flavour, wide: the gufunc for M < N, or for the eigen flavours the
 # one that reads the upper triangle, or for the point-set flavours the one

@@ -70,7 +70,8 @@ cdef inline double weight_of(const char* weights, npy_intp point_step, Py_ssize_
 
 cdef struct SetMoments:
     # Of one pair of sets, in units of 2^e (down = 2^−e, up1·up2 = 2^e):
-    # weighted centroids, Σw, Σw|q − q̄|² and whether every point was finite.
+    # weighted centroids, Σw, Σw|q − q̄|² and whether every point was finite
+    # and the weights valid.
     # (In double for float32 sets too: the sums over the points gain digits.)
     double p_centre[3]
     double q_centre[3]
@@ -104,12 +105,16 @@ cdef inline SetMoments covariance_of_set(const PointSets* sets, npy_intp index, 
         mo.p_centre[c] = mo.q_centre[c] = 0
     for i in range(k):
         wi = weight_of(w, sets.w_point, i, value_type)
+        mo.finite &= (wi >= 0) & (wi - wi == 0)
         mo.weight += wi
         for c in range(d):
             mo.p_centre[c] += wi * (coordinate(p, sets.p_point, sets.p_coord, i, c, value_type)
                                     * mo.down)
             mo.q_centre[c] += wi * (coordinate(q, sets.q_point, sets.q_coord, i, c, value_type)
                                     * mo.down)
+    # (Weights negative, not finite or all zero make the set's results NaN, as
+    # NaN in its points does: fastsvd.kabsch rejects them before.)
+    mo.finite &= mo.weight > 0
     for c in range(d):
         mo.p_centre[c] /= mo.weight
         mo.q_centre[c] /= mo.weight

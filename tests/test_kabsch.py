@@ -217,3 +217,21 @@ def test_the_gufunc_takes_out():
     fastsvd.gufuncs.umeyama(p, q, np.ones(5), out=outs)
     for got, want in zip(outs, fastsvd.kabsch(p, q, scale=True)):
         assert np.array_equal(got, want)
+
+
+def test_the_gufunc_gives_nan_for_weights_it_cannot_use():
+    rng = rng_for("kabsch-gufunc-weights")
+    q = rng.standard_normal((4, 5, 3))
+    p = q + 1.0
+    w = np.ones((4, 5))
+    w[1, 2] = -1.0
+    w[2] = 0.0
+    w[3, 0] = np.inf
+    with np.errstate(invalid="ignore"):
+        outs = fastsvd.gufuncs.kabsch(p, q, w)
+    with pytest.warns(RuntimeWarning):
+        fastsvd.gufuncs.kabsch(p, q, w)
+    clean = fastsvd.kabsch(p[0], q[0])
+    for out, want in zip(outs, clean):
+        assert np.isnan(out[1:]).all()
+        assert np.array_equal(out[0], want)
