@@ -2,9 +2,10 @@
 
 ``fastsvd.svd`` is a drop-in for :func:`numpy.linalg.svd`, ``fastsvd.eigh`` for
 :func:`numpy.linalg.eigh`; the gufuncs behind them live in
-:mod:`fastsvd.gufuncs` for Dask, xarray and ``out=`` users.
+:mod:`fastsvd.gufuncs` for Dask, xarray and ``out=`` users, and their
+derivatives in :mod:`fastsvd.gradients`.
 """
-from . import gufuncs
+from . import gradients, gufuncs
 from ._eigh import EighResult, eigh, eigvalsh
 from ._isa import config, show_config
 from ._kabsch import KabschResult, kabsch
@@ -59,4 +60,4 @@ def get_include() -> str:
 __all__ = ["svd", "svdvals", "low_rank", "polar", "nearest_rotation", "pinv",
            "eigh", "eigvalsh", "kabsch", "kernel_name", "SVDResult", "EighResult",
            "KabschResult", "LinAlgError",
-           "config", "show_config", "get_include", "gufuncs", "__version__"]
+           "config", "show_config", "get_include", "gufuncs", "gradients", "__version__"]

@@ -4,6 +4,7 @@ from typing import Any, Literal, NamedTuple, overload
 import numpy.typing as npt
 from numpy.linalg import LinAlgError as LinAlgError
 
+from . import gradients as gradients
 from . import gufuncs as gufuncs
 
 __version__: str

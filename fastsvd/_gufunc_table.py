@@ -113,7 +113,52 @@ GUFUNCS = (
     ("eigh_upper", EIGH, True, "(n,n)->(n),(n,n)", _EIGH_DOC.format("upper")),
 )
 
-NAMES = tuple(row[0] for row in GUFUNCS)
+# The derivatives' gufuncs (fastsvd.gradients, _kernel_gradients.pxd): from
+# the forward call's factors (U, S, Vh thin, M ≥ N: fastsvd.gradients hands
+# them Aᵀ's for M < N; or Q, λ) and the outputs' cotangents (reverse mode,
+# *_vjp) or dA (forward mode, *_jvp), with eps, the relative threshold under
+# which a gap between σ (λ) counts as none, and a flag of where that dropped a
+# term.  (name, kernel, signature, operand types: "r" the matrices' dtype,
+# "i" an intp, "b" a bool; docstring)
+_VJP_DOC = "Reverse mode of {}: the cotangent of each M ≥ N matrix (fastsvd kernels)."
+_JVP_DOC = "Forward mode of {}: its outputs' tangents (fastsvd kernels)."
+_FACTORS = "(m,n),(n),(n,n)"
+GRADIENT_GUFUNCS = (
+    ("svd_vjp", "svd-vjp", f"{_FACTORS},(m,n),(n),(n,n),()->(m,n),()", "rrrrrrr->rb",
+     _VJP_DOC.format("the thin SVD, from those of U, S, Vh; and the eps flag")),
+    ("svdvals_vjp", "svdvals-vjp", f"{_FACTORS},(n)->(m,n)", "rrrr->r",
+     _VJP_DOC.format("the singular values")),
+    ("polar_vjp", "polar-vjp", f"{_FACTORS},(m,n),(n,n),()->(m,n),()", "rrrrrr->rb",
+     _VJP_DOC.format("the right polar factors R = U·Vh, P = V·S·Vh; and the eps flag")),
+    ("rotation_vjp", "rotation-vjp", "(n,n),(n),(n,n),(n,n),()->(n,n),()", "rrrrr->rb",
+     _VJP_DOC.format("the nearest rotation, from the signed SVD; and the eps flag")),
+    ("pinv_vjp", "pinv-vjp", f"{_FACTORS},(),(n,m)->(m,n)", "rrrrr->r",
+     _VJP_DOC.format("the pseudo-inverse with cutoff rcond")),
+    ("low_rank_vjp", "low-rank-vjp", f"{_FACTORS},(),(m,n),()->(m,n),()", "rrrirr->rb",
+     _VJP_DOC.format("the best rank-k approximation; and the eps flag")),
+    ("eigh_vjp", "eigh-vjp", "(n,n),(n),(n),(n,n),()->(n,n),()", "rrrrr->rb",
+     _VJP_DOC.format("eigh, symmetric; and the eps flag")),
+    ("eigvalsh_vjp", "eigvalsh-vjp", "(n,n),(n),(n)->(n,n)", "rrr->r",
+     _VJP_DOC.format("eigvalsh, symmetric")),
+    ("svd_jvp", "svd-jvp", f"{_FACTORS},(m,n),()->(m,n),(n),(n,n),()", "rrrrr->rrrb",
+     _JVP_DOC.format("the thin SVD (M ≥ N): dU, dS, dVh; and the eps flag")),
+    ("svdvals_jvp", "svdvals-jvp", f"{_FACTORS},(m,n)->(n)", "rrrr->r",
+     _JVP_DOC.format("the singular values (M ≥ N)")),
+    ("polar_jvp", "polar-jvp", f"{_FACTORS},(m,n),()->(m,n),(n,n),()", "rrrrr->rrb",
+     _JVP_DOC.format("the right polar factors (M ≥ N): dR, dP; and the eps flag")),
+    ("rotation_jvp", "rotation-jvp", "(n,n),(n),(n,n),(n,n),()->(n,n),()", "rrrrr->rb",
+     _JVP_DOC.format("the nearest rotation, from the signed SVD; and the eps flag")),
+    ("pinv_jvp", "pinv-jvp", f"{_FACTORS},(),(m,n)->(n,m)", "rrrrr->r",
+     _JVP_DOC.format("the pseudo-inverse with cutoff rcond (M ≥ N)")),
+    ("low_rank_jvp", "low-rank-jvp", f"{_FACTORS},(),(m,n),()->(m,n),()", "rrrirr->rb",
+     _JVP_DOC.format("the best rank-k approximation (M ≥ N); and the eps flag")),
+    ("eigh_jvp", "eigh-jvp", "(n,n),(n),(n,n),()->(n),(n,n),()", "rrrr->rrb",
+     _JVP_DOC.format("eigh, dA taken symmetric: dλ, dQ; and the eps flag")),
+    ("eigvalsh_jvp", "eigvalsh-jvp", "(n,n),(n),(n,n)->(n)", "rrr->r",
+     _JVP_DOC.format("eigvalsh, dA taken symmetric")),
+)
+
+NAMES = tuple(row[0] for row in GUFUNCS) + tuple(row[0] for row in GRADIENT_GUFUNCS)
 
 
 def flavour_of(compute_uv, full_matrices, canonical=False):

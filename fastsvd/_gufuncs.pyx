@@ -7,7 +7,7 @@ A matrix holding NaN or Inf gets NaN outputs and raises the floating-point
 nothing.  A shape the gufunc does not take raises ValueError before any work.
 """
 cimport numpy as cnp
-from numpy cimport npy_intp
+from numpy cimport npy_intp, npy_bool
 from cpython.mem cimport PyMem_Malloc
 
 from fastsvd.kernels cimport real, kernel_for_shape, KernelId, KERNEL_JACOBI_EIGH
@@ -18,12 +18,19 @@ from fastsvd._gufunc_blocks cimport (Operands, unpack_operands, decompose_blocks
                                      fill_empty_matrices, square_signature, VALUES, THIN,
                                      FULL, TRANSPOSED, EIGEN, DERIVED_SHIFT)
 from fastsvd._kernel_kabsch cimport PointSets, unpack_point_sets, kabsch_blocks
+from fastsvd._kernel_gradients cimport (Gradient, gradient_matrix, MATRIX, SCRATCH_MATRICES,
+                                        SVD_VJP, SVDVALS_VJP, POLAR_VJP, ROTATION_VJP,
+                                        PINV_VJP, LOW_RANK_VJP, EIGH_VJP, EIGVALSH_VJP,
+                                        SVD_JVP, SVDVALS_JVP, POLAR_JVP, ROTATION_JVP,
+                                        PINV_JVP, LOW_RANK_JVP, EIGH_JVP, EIGVALSH_JVP)
 from fastsvd._kernel_derived cimport (SIGNED, CANONICAL, ROTATION, POLAR_FROM_V, POLAR_FROM_U,
                                       PSEUDO_INVERSE, LOW_RANK)
 
+import re
+
 import numpy as np
 
-from fastsvd._gufunc_table import GUFUNCS
+from fastsvd._gufunc_table import GUFUNCS, GRADIENT_GUFUNCS
 from fastsvd._gufunc_table import VALUES as VALUES_FLAVOUR, THIN as THIN_FLAVOUR
 from fastsvd._gufunc_table import FULL as FULL_FLAVOUR, EIGVALS, EIGH, OUTPUTS
 from fastsvd._gufunc_table import SIGNED as SIGNED_FLAVOUR, CANONICAL_THIN, CANONICAL_FULL
@@ -194,6 +201,140 @@ cdef object make_gufunc(str name, str flavour, bint wide, str signature, str doc
 
 for _name, _flavour, _wide, _signature, _doc in GUFUNCS:
     globals()[_name] = make_gufunc(_name, _flavour, _wide, _signature, _doc)
+
+cdef enum:
+    # The most operands a derivative gufunc has (svd_vjp: seven in, two out).
+    MAX_OPERANDS = 9
+
+
+cdef struct GradientLayout:
+    # What a derivative gufunc's loop needs of its signature: per operand, its
+    # rank, the indices in `dimensions` of its core sizes, and its type
+    # ('r' real, 'i' intp, 'b' bool); which sizes are M and N.
+    Gradient kind
+    int operands, inputs, m_dim, n_dim
+    int rank[MAX_OPERANDS]
+    int rows_dim[MAX_OPERANDS]
+    int cols_dim[MAX_OPERANDS]
+    char type[MAX_OPERANDS]
+
+
+cdef void gradient_loop(char** args, npy_intp* dimensions, npy_intp* steps, void* data,
+                        real value_type) noexcept nogil:
+    """The loop of every derivative gufunc: each matrix's operands copied into
+    contiguous slots (intp inputs clamped to [0, N], as ranks), the kernel,
+    the outputs copied back (flags as bools)."""
+    cdef GradientLayout* layout = <GradientLayout*>data
+    cdef Py_ssize_t m = dimensions[layout.m_dim], n = dimensions[layout.n_dim]
+    cdef Py_ssize_t rows[MAX_OPERANDS]
+    cdef Py_ssize_t cols[MAX_OPERANDS]
+    cdef npy_intp row_step[MAX_OPERANDS]
+    cdef npy_intp col_step[MAX_OPERANDS]
+    cdef real storage[(MAX_OPERANDS + SCRATCH_MATRICES) * MATRIX]
+    cdef real* slot[MAX_OPERANDS]
+    cdef npy_intp* core = steps + layout.operands
+    cdef npy_intp matrix, rank
+    cdef Py_ssize_t o, i, j
+    cdef char* at
+    for o in range(layout.operands):
+        slot[o] = storage + o * MATRIX
+        rows[o] = dimensions[layout.rows_dim[o]] if layout.rank[o] >= 1 else 1
+        cols[o] = dimensions[layout.cols_dim[o]] if layout.rank[o] == 2 else 1
+        row_step[o] = core[0] if layout.rank[o] >= 1 else 0
+        col_step[o] = core[1] if layout.rank[o] == 2 else 0
+        core += layout.rank[o]
+    for matrix in range(dimensions[0]):
+        for o in range(layout.inputs):
+            at = args[o] + matrix * steps[o]
+            if layout.type[o] == b'i':
+                rank = (<npy_intp*>at)[0]
+                slot[o][0] = <real>(0 if rank < 0 else n if rank > n else rank)
+                continue
+            for i in range(rows[o]):
+                for j in range(cols[o]):
+                    slot[o][i * cols[o] + j] = (<real*>(at + i * row_step[o]
+                                                        + j * col_step[o]))[0]
+        gradient_matrix(layout.kind, m, n, slot, storage + MAX_OPERANDS * MATRIX)
+        for o in range(layout.inputs, layout.operands):
+            at = args[o] + matrix * steps[o]
+            if layout.type[o] == b'b':
+                (<npy_bool*>at)[0] = slot[o][0] != 0
+                continue
+            for i in range(rows[o]):
+                for j in range(cols[o]):
+                    (<real*>(at + i * row_step[o] + j * col_step[o]))[0] = (
+                        slot[o][i * cols[o] + j])
+
+
+cdef void gradient_loop_float(char** args, npy_intp* dimensions, npy_intp* steps,
+                              void* data) noexcept nogil:
+    gradient_loop(args, dimensions, steps, data, <float>0)
+
+
+cdef void gradient_loop_double(char** args, npy_intp* dimensions, npy_intp* steps,
+                               void* data) noexcept nogil:
+    gradient_loop(args, dimensions, steps, data, <double>0)
+
+
+cdef int check_gradient_dims(PyUFuncObject* ufunc, npy_intp* core_dim_sizes) except -1:
+    """A derivative gufunc takes M ≥ N, both at most MAX_KERNEL_DIM."""
+    cdef GradientLayout* layout = <GradientLayout*>ufunc.data[0]
+    cdef npy_intp m = core_dim_sizes[layout.m_dim - 1], n = core_dim_sizes[layout.n_dim - 1]
+    if m > MAX_SIDE or m < n:
+        raise ValueError(f"fastsvd's derivative gufuncs take N <= M <= {MAX_SIDE}, got "
+                         f"{m}x{n}: fastsvd.gradients hands them Aᵀ's factors for M < N")
+    return 0
+
+
+cdef cnp.PyUFuncGenericFunction gradient_loops[2]
+gradient_loops[0] = <cnp.PyUFuncGenericFunction>gradient_loop_float
+gradient_loops[1] = <cnp.PyUFuncGenericFunction>gradient_loop_double
+
+_GRADIENT_KINDS = {
+    "svd-vjp": SVD_VJP, "svdvals-vjp": SVDVALS_VJP, "polar-vjp": POLAR_VJP,
+    "rotation-vjp": ROTATION_VJP, "pinv-vjp": PINV_VJP, "low-rank-vjp": LOW_RANK_VJP,
+    "eigh-vjp": EIGH_VJP, "eigvalsh-vjp": EIGVALSH_VJP, "svd-jvp": SVD_JVP,
+    "svdvals-jvp": SVDVALS_JVP, "polar-jvp": POLAR_JVP, "rotation-jvp": ROTATION_JVP,
+    "pinv-jvp": PINV_JVP, "low-rank-jvp": LOW_RANK_JVP, "eigh-jvp": EIGH_JVP,
+    "eigvalsh-jvp": EIGVALSH_JVP}
+_NUMPY_TYPES = {"i": cnp.NPY_INTP, "b": cnp.NPY_BOOL}
+
+
+cdef object make_gradient_gufunc(str name, str kind, str signature, str types, str doc):
+    operands = [tuple(d for d in core.split(",") if d)
+                for core in re.findall(r"\(([^)]*)\)", signature)]
+    codes = types.replace("->", "")
+    order = []      # the core sizes in the order numpy numbers them
+    for core in operands:
+        order += [d for d in core if d not in order]
+    cdef GradientLayout* layout = <GradientLayout*>PyMem_Malloc(sizeof(GradientLayout))
+    cdef void** data = <void**>PyMem_Malloc(2 * sizeof(void*))    # never freed, as loops
+    cdef char* type_codes = <char*>PyMem_Malloc(2 * len(codes))
+    if layout == NULL or data == NULL or type_codes == NULL:
+        raise MemoryError()
+    layout.kind = _GRADIENT_KINDS[kind]
+    layout.operands, layout.inputs = len(operands), len(types.split("->")[0])
+    layout.n_dim = 1 + order.index("n")
+    layout.m_dim = 1 + order.index("m") if "m" in order else layout.n_dim
+    for o, (core, code) in enumerate(zip(operands, codes)):
+        layout.rank[o] = len(core)
+        layout.rows_dim[o] = 1 + order.index(core[0]) if core else 0
+        layout.cols_dim[o] = 1 + order.index(core[1]) if len(core) == 2 else 0
+        layout.type[o] = ord(code)
+        type_codes[o] = _NUMPY_TYPES.get(code, cnp.NPY_FLOAT)
+        type_codes[len(codes) + o] = _NUMPY_TYPES.get(code, cnp.NPY_DOUBLE)
+    data[0] = data[1] = <void*>layout
+    keep = (name.encode(), doc.encode(), signature.encode())
+    _keep_alive.append(keep)
+    gufunc = cnp.PyUFunc_FromFuncAndDataAndSignature(
+        gradient_loops, data, type_codes, 2, layout.inputs, layout.operands - layout.inputs,
+        cnp.PyUFunc_None, keep[0], keep[1], 0, keep[2])
+    (<PyUFuncObject*>gufunc).process_core_dims_func = check_gradient_dims
+    return gufunc
+
+
+for _name, _kind, _signature, _types, _doc in GRADIENT_GUFUNCS:
+    globals()[_name] = make_gradient_gufunc(_name, _kind, _signature, _types, _doc)
 
 _KERNEL_NAMES = {
     KernelId.KERNEL_GRAM_2X2: "gram-2x2",

@@ -26,6 +26,12 @@ GRADED_RELATIVE_FACTOR = 1000
 # this factor times N·ε; a positive definite A = D·B·D gets every λ relative to
 # graded_relative_tolerance(dtype, κ(B)) (Demmel & Veselić 1992).
 EIGH_FACTOR_PER_DIM = 10
+# Derivatives (tests/test_gradients.py): ⟨ḡ, J·dA⟩ = ⟨Jᵀ·ḡ, dA⟩ to this factor
+# times max(M, N)·ε of the sum of the products' sizes; and forward mode
+# against central differences (step 1e-6·‖A‖, float64, σ gaps ≥ 5 %) to
+# this relative error: the differences' own truncation and rounding.
+ADJOINT_FACTOR_PER_DIM = 100
+FINITE_DIFFERENCE_RELATIVE = 1e-6
 
 
 def eps(dtype):
@@ -37,6 +43,11 @@ def tolerance(dtype, m, n):
     if (max(m, n), min(m, n)) in ((2, 2), (3, 2)):
         return CLOSED_FORM_FACTOR * eps(dtype)
     return JACOBI_FACTOR_PER_DIM * max(m, n) * eps(dtype)
+
+
+def adjoint_tolerance(dtype, m, n):
+    """Bar for |⟨ḡ, J·dA⟩ − ⟨Jᵀ·ḡ, dA⟩| relative to the sizes of its terms."""
+    return ADJOINT_FACTOR_PER_DIM * max(m, n) * eps(dtype)
 
 
 def graded_relative_tolerance(dtype, kappa_b):

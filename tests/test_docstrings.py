@@ -17,7 +17,8 @@ import fastsvd
 
 PUBLIC_FUNCTIONS = sorted(
     name for name in fastsvd.__all__
-    if callable(getattr(fastsvd, name)) and not inspect.isclass(getattr(fastsvd, name)))
+    if callable(getattr(fastsvd, name)) and not inspect.isclass(getattr(fastsvd, name))
+) + [f"gradients.{name}" for name in fastsvd.gradients.__all__]
 
 # numpydoc's codes this project holds every public function to: a docstring at
 # all (GL08), a one-line summary starting with a capital and ending with a
@@ -33,6 +34,14 @@ DOCTEST_FLAGS = doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS
 NUMPY_PRINT_DEFAULTS = {"precision": 8, "threshold": 1000, "edgeitems": 3, "linewidth": 75,
                         "suppress": False, "nanstr": "nan", "infstr": "inf", "sign": "-",
                         "floatmode": "maxprec", "legacy": False}
+
+
+def _public(name):
+    """fastsvd.<name>, where name may name a submodule's function (gradients.svd_vjp)."""
+    obj = fastsvd
+    for part in name.split("."):
+        obj = getattr(obj, part)
+    return obj
 
 
 def _run(tests):
@@ -54,7 +63,7 @@ def test_public_functions_are_found():
 
 @pytest.mark.parametrize("name", PUBLIC_FUNCTIONS)
 def test_examples_run(name):
-    obj = getattr(fastsvd, name)
+    obj = _public(name)
     # globs={}: each example imports what it uses, as a reader pasting it must.
     tests = doctest.DocTestFinder(recurse=False).find(
         obj, f"fastsvd.{name}", module=inspect.getmodule(obj), globs={})
@@ -64,7 +73,7 @@ def test_examples_run(name):
 
 
 @pytest.mark.parametrize("module", sorted(
-    {inspect.getmodule(getattr(fastsvd, name)).__name__ for name in PUBLIC_FUNCTIONS}
+    {inspect.getmodule(_public(name)).__name__ for name in PUBLIC_FUNCTIONS}
     | {"fastsvd"}))
 def test_every_example_of_the_module_runs(module):
     # Examples outside the public functions too: module docstrings, helpers.
@@ -79,8 +88,8 @@ def test_numpydoc_sections(name):
     from numpydoc.validate import validate
 
     results = [validate(f"fastsvd.{name}")]
-    function = inspect.unwrap(getattr(fastsvd, name))
-    if function is not getattr(fastsvd, name):
+    function = inspect.unwrap(_public(name))
+    if function is not _public(name):
         # numpydoc checks Returns (RT01) only on plain functions, not on the
         # wrapper functools.lru_cache makes: check the function inside too.
         results.append(validate(get_doc_object(function)))

@@ -41,6 +41,18 @@ def test_every_gufunc_of_the_table_is_exported_and_pickles_by_module():
         assert gufunc.nout == _gufunc_table.OUTPUTS[flavour]
 
 
+def test_every_derivative_gufunc_is_its_table_row():
+    for name, _kind, signature, types, doc in _gufunc_table.GRADIENT_GUFUNCS:
+        gufunc = getattr(fastsvd.gufuncs, name)
+        inputs, outputs = types.split("->")
+        assert gufunc.signature == signature and gufunc.__doc__.endswith(doc)
+        assert (gufunc.nin, gufunc.nout) == (len(inputs), len(outputs))
+        assert gufunc.__module__ == "fastsvd.gufuncs"
+        codes = {"r": "d", "i": "l" if np.intp == np.int64 else "i", "b": "?"}
+        assert gufunc.types[-1] == "".join(codes[c] for c in inputs) + "->" + "".join(
+            codes[c] for c in outputs)
+
+
 def test_every_runnable_build_is_a_row_of_the_isa_table():
     rows = [name for name, *_ in _isa_table.ISAS]
     assert _isa.available() and set(_isa.available()) <= set(rows)
