@@ -64,6 +64,11 @@ cdef enum Mode:
     # LOW_RANK (m,n),()->(m,n), whose second input is their per-matrix
     # parameter (rcond, of the matrices' dtype; the rank, an npy_intp).
     DERIVED_SHIFT = 4
+    DERIVED_MASK = 15
+    # ROTATION and the polar ones: after R (and P), U, S, Vh of the SVD they
+    # came from too (the signed one for ROTATION), the factors their
+    # derivatives take.
+    WITH_FACTORS = 1 << 10
 
 
 cdef struct Operands:
@@ -96,13 +101,26 @@ cdef struct Operands:
 
 
 cdef inline Derived derived_of(int mode) noexcept nogil:
-    return <Derived>(mode >> DERIVED_SHIFT)
+    return <Derived>((mode >> DERIVED_SHIFT) & DERIVED_MASK)
 
 
 cdef inline bint square_signature(int mode) noexcept nogil:
     """Whether the gufunc's signature has a single core size, (n,n)->…"""
     cdef Derived derived = derived_of(mode)
     return mode & EIGEN or derived == SIGNED or derived == ROTATION
+
+
+cdef inline void set_factors(Operands* op, char** args, npy_intp* steps, npy_intp* core,
+                             bint transposed) noexcept nogil:
+    """Outputs U (args[0]), S (args[1]), Vh (args[2]), core their core steps;
+    the kernel's u holds columns uⱼ, and its v columns vⱼ, i.e. the rows of Vh."""
+    op.s, op.s_outer, op.s_step = args[1], steps[1], core[2]
+    if transposed:   # kernel u → Vh rows, kernel v → U columns
+        op.u, op.u_outer, op.u_elem, op.u_vector = args[2], steps[2], core[4], core[3]
+        op.v, op.v_outer, op.v_elem, op.v_vector = args[0], steps[0], core[0], core[1]
+    else:
+        op.u, op.u_outer, op.u_elem, op.u_vector = args[0], steps[0], core[0], core[1]
+        op.v, op.v_outer, op.v_elem, op.v_vector = args[2], steps[2], core[4], core[3]
 
 
 cdef inline Operands unpack_operands(char** args, npy_intp* dimensions, npy_intp* steps,
@@ -119,9 +137,9 @@ cdef inline Operands unpack_operands(char** args, npy_intp* dimensions, npy_intp
     cdef npy_intp* core
     op.want_uv = flavour != VALUES
     if derived == ROTATION:
-        operands = 2
+        operands = 2 + (3 if mode & WITH_FACTORS else 0)
     elif polar or with_param:
-        operands = 3
+        operands = 3 + (3 if polar and mode & WITH_FACTORS else 0)
     else:
         operands = 2 + op.want_uv * (1 if eigen else 2)
     core = steps + operands
@@ -163,6 +181,9 @@ cdef inline Operands unpack_operands(char** args, npy_intp* dimensions, npy_intp
         if polar:
             op.p, op.p_outer, op.p_row, op.p_col = args[2], steps[2], core[4], core[5]
             op.p_side = op.m if op.derived == POLAR_FROM_U else op.n
+        if mode & WITH_FACTORS:
+            set_factors(&op, args + 2 + polar, steps + 2 + polar, core + 4 + 2 * polar,
+                        transposed)
         return op
     if eigen:
         # Outputs w (args[1]) and, for FULL, the eigenvectors' matrix (args[2]),
@@ -174,15 +195,7 @@ cdef inline Operands unpack_operands(char** args, npy_intp* dimensions, npy_intp
     if not op.want_uv:
         op.s, op.s_outer, op.s_step = args[1], steps[1], core[2]
         return op
-    # Outputs U (args[1]), S (args[2]), Vh (args[3]); the kernel's u holds
-    # columns uⱼ, and its v columns vⱼ, i.e. the rows of Vh.
-    op.s, op.s_outer, op.s_step = args[2], steps[2], core[4]
-    if transposed:   # kernel u → Vh rows, kernel v → U columns
-        op.u, op.u_outer, op.u_elem, op.u_vector = args[3], steps[3], core[6], core[5]
-        op.v, op.v_outer, op.v_elem, op.v_vector = args[1], steps[1], core[2], core[3]
-    else:
-        op.u, op.u_outer, op.u_elem, op.u_vector = args[1], steps[1], core[2], core[3]
-        op.v, op.v_outer, op.v_elem, op.v_vector = args[3], steps[3], core[6], core[5]
+    set_factors(&op, args + 1, steps + 1, core + 2, transposed)
     return op
 
 

@@ -28,12 +28,18 @@ POLAR_RIGHT = "polar-right"     # R = U·Vh and P = V·S·Vh: A = R·P
 POLAR_LEFT = "polar-left"       # R and P = U·S·Uᵀ: A = P·R
 PINV = "pinv"           # V·S⁺·Uᵀ, the σ ≤ rcond·σ₁ cut off; rcond a second input
 LOW_RANK = "low-rank"   # U·Sₖ·Vh, the k largest σ kept; k (an intp) a second input
+# ROTATION and the polar flavours with, after their results, the U, S, Vh
+# they came from: what their derivatives take (fastsvd.torch, fastsvd.jax).
+ROTATION_FACTORS = "rotation-factors"
+POLAR_RIGHT_FACTORS = "polar-right-factors"
+POLAR_LEFT_FACTORS = "polar-left-factors"
 KABSCH = "kabsch"       # the rigid transform between sets of points
 UMEYAMA = "umeyama"     # the similarity transform (rotation, scale, translation)
 # The outputs a gufunc of each flavour returns.
 OUTPUTS = {VALUES: 1, THIN: 3, FULL: 3, EIGVALS: 1, EIGH: 2, SIGNED: 3, CANONICAL_THIN: 3,
            CANONICAL_FULL: 3, ROTATION: 1, POLAR_RIGHT: 2, POLAR_LEFT: 2, PINV: 1,
-           LOW_RANK: 1, KABSCH: 4, UMEYAMA: 4}
+           LOW_RANK: 1, ROTATION_FACTORS: 4, POLAR_RIGHT_FACTORS: 5, POLAR_LEFT_FACTORS: 5,
+           KABSCH: 4, UMEYAMA: 4}
 # The flavours with a per-matrix parameter after the matrix (the others take one input).
 WITH_PARAMETER = (PINV, LOW_RANK)
 # The point-set flavours: (k,d),(k,d),(k)->(d,d),(d),(),() — p, q and weights
@@ -88,6 +94,17 @@ GUFUNCS = (
      _POLAR_DOC.format("M ≥ N", "P·R")),
     ("polar_left_m_lt_n", POLAR_LEFT, True, "(m,n)->(m,n),(m,m)",
      _POLAR_DOC.format("M < N", "P·R")),
+    ("nearest_rotation_with_factors", ROTATION_FACTORS, False, "(n,n)->(n,n),(n,n),(n),(n,n)",
+     "The nearest rotation R of each square matrix, and the signed SVD (U, S, Vh) it is "
+     "U·Vh of (fastsvd kernels, N ≤ 32)."),
+    ("polar_right_with_factors", POLAR_RIGHT_FACTORS, False,
+     "(m,n)->(m,n),(n,n),(m,n),(n),(n,n)",
+     "Polar factors (R, P) of each M ≥ N matrix, a = R·P, and its thin SVD (U, S, Vh) "
+     "(fastsvd kernels, M, N ≤ 32)."),
+    ("polar_left_with_factors", POLAR_LEFT_FACTORS, True,
+     "(m,n)->(m,n),(m,m),(m,m),(m),(m,n)",
+     "Polar factors (R, P) of each M ≤ N matrix, a = P·R, and its thin SVD (U, S, Vh) "
+     "(fastsvd kernels, M, N ≤ 32)."),
     ("pinv_m_ge_n", PINV, False, "(m,n),()->(n,m)",
      "Moore–Penrose pseudo-inverse of each M ≥ N matrix, singular values up to rcond·σ₁ "
      "cut off (fastsvd kernels, M, N ≤ 32)."),

@@ -16,7 +16,7 @@ from fastsvd.kernels cimport MAX_KERNEL_DIM as MAX_SIDE, BLOCK_LANES as BLOCK
 from fastsvd.kernels cimport WIDE_BLOCK_LANES as WIDE_BLOCK
 from fastsvd._gufunc_blocks cimport (Operands, unpack_operands, decompose_blocks,
                                      fill_empty_matrices, square_signature, VALUES, THIN,
-                                     FULL, TRANSPOSED, EIGEN, DERIVED_SHIFT)
+                                     FULL, TRANSPOSED, EIGEN, DERIVED_SHIFT, WITH_FACTORS)
 from fastsvd._kernel_kabsch cimport PointSets, unpack_point_sets, kabsch_blocks
 from fastsvd._kernel_gradients cimport (Gradient, gradient_matrix, MATRIX, SCRATCH_MATRICES,
                                         SVD_VJP, SVDVALS_VJP, POLAR_VJP, ROTATION_VJP,
@@ -36,7 +36,8 @@ from fastsvd._gufunc_table import FULL as FULL_FLAVOUR, EIGVALS, EIGH, OUTPUTS
 from fastsvd._gufunc_table import SIGNED as SIGNED_FLAVOUR, CANONICAL_THIN, CANONICAL_FULL
 from fastsvd._gufunc_table import ROTATION as ROTATION_FLAVOUR, POLAR_RIGHT, POLAR_LEFT
 from fastsvd._gufunc_table import PINV, LOW_RANK as LOW_RANK_FLAVOUR, WITH_PARAMETER
-from fastsvd._gufunc_table import UMEYAMA, POINT_SETS
+from fastsvd._gufunc_table import UMEYAMA, POINT_SETS, ROTATION_FACTORS, POLAR_RIGHT_FACTORS
+from fastsvd._gufunc_table import POLAR_LEFT_FACTORS
 
 cnp.import_array()
 cnp.import_ufunc()
@@ -141,18 +142,21 @@ cdef cnp.PyUFuncGenericFunction loops[2]
 # (numpy ≥ 2 declares the dimension and step pointers const: same ABI.)
 loops[0] = <cnp.PyUFuncGenericFunction>svd_loop_float
 loops[1] = <cnp.PyUFuncGenericFunction>svd_loop_double
-cdef char two_operand_types[4]
-two_operand_types[:] = [cnp.NPY_FLOAT, cnp.NPY_FLOAT, cnp.NPY_DOUBLE, cnp.NPY_DOUBLE]
-cdef char four_operand_types[8]
-four_operand_types[:] = [cnp.NPY_FLOAT] * 4 + [cnp.NPY_DOUBLE] * 4
-cdef char three_operand_types[6]
-three_operand_types[:] = [cnp.NPY_FLOAT] * 3 + [cnp.NPY_DOUBLE] * 3
 # (With a parameter: the pseudo-inverse's rcond is real, the rank an intp.)
 cdef char rank_types[6]
 rank_types[:] = [cnp.NPY_FLOAT, cnp.NPY_INTP, cnp.NPY_FLOAT,
                  cnp.NPY_DOUBLE, cnp.NPY_INTP, cnp.NPY_DOUBLE]
-cdef char seven_operand_types[14]
-seven_operand_types[:] = [cnp.NPY_FLOAT] * 7 + [cnp.NPY_DOUBLE] * 7
+
+
+cdef char* real_types(int operands) except NULL:
+    """numpy's types table of a gufunc whose operands are all float32, then
+    all float64 (never freed, as the gufuncs keep it)."""
+    cdef char* types = <char*>PyMem_Malloc(2 * operands)
+    if types == NULL:
+        raise MemoryError()
+    for i in range(operands):
+        types[i], types[operands + i] = cnp.NPY_FLOAT, cnp.NPY_DOUBLE
+    return types
 
 _FLAVOUR_MODES = {VALUES_FLAVOUR: VALUES, THIN_FLAVOUR: THIN, FULL_FLAVOUR: FULL,
                   EIGVALS: EIGEN | VALUES, EIGH: EIGEN | FULL,
@@ -163,7 +167,10 @@ _FLAVOUR_MODES = {VALUES_FLAVOUR: VALUES, THIN_FLAVOUR: THIN, FULL_FLAVOUR: FULL
                   POLAR_RIGHT: THIN | POLAR_FROM_V << DERIVED_SHIFT,
                   POLAR_LEFT: THIN | POLAR_FROM_U << DERIVED_SHIFT,
                   PINV: THIN | PSEUDO_INVERSE << DERIVED_SHIFT,
-                  LOW_RANK_FLAVOUR: THIN | LOW_RANK << DERIVED_SHIFT}
+                  LOW_RANK_FLAVOUR: THIN | LOW_RANK << DERIVED_SHIFT,
+                  ROTATION_FACTORS: THIN | ROTATION << DERIVED_SHIFT | WITH_FACTORS,
+                  POLAR_RIGHT_FACTORS: THIN | POLAR_FROM_V << DERIVED_SHIFT | WITH_FACTORS,
+                  POLAR_LEFT_FACTORS: THIN | POLAR_FROM_U << DERIVED_SHIFT | WITH_FACTORS}
 # The ufuncs keep the char* of name, doc and signature: the bytes stay alive here.
 _keep_alive = []
 
@@ -183,15 +190,9 @@ cdef object make_gufunc(str name, str flavour, bint wide, str signature, str doc
     keep = (name.encode(), doc.encode(), signature.encode())
     _keep_alive.append(keep)
     cdef int inputs = 3 if flavour in POINT_SETS else 2 if flavour in WITH_PARAMETER else 1
-    cdef char* types = two_operand_types
-    if flavour in POINT_SETS:
-        types = seven_operand_types
-    elif flavour == LOW_RANK_FLAVOUR:
-        types = rank_types
-    elif outputs + inputs == 4:
-        types = four_operand_types
-    elif outputs + inputs == 3:
-        types = three_operand_types
+    cdef char* types = rank_types
+    if flavour != LOW_RANK_FLAVOUR:
+        types = real_types(inputs + outputs)
     gufunc = cnp.PyUFunc_FromFuncAndDataAndSignature(
         loops, data, types, 2, inputs, outputs,
         cnp.PyUFunc_None, keep[0], keep[1], 0, keep[2])
@@ -254,7 +255,14 @@ cdef void gradient_loop(char** args, npy_intp* dimensions, npy_intp* steps, void
                 for j in range(cols[o]):
                     slot[o][i * cols[o] + j] = (<real*>(at + i * row_step[o]
                                                         + j * col_step[o]))[0]
-        gradient_matrix(layout.kind, m, n, slot, storage + MAX_OPERANDS * MATRIX)
+        # (Constant sizes for the commonest shapes, so that the compiler
+        # unrolls their small loops.)
+        if m == 3 and n == 3:
+            gradient_matrix(layout.kind, 3, 3, slot, storage + MAX_OPERANDS * MATRIX)
+        elif m == 2 and n == 2:
+            gradient_matrix(layout.kind, 2, 2, slot, storage + MAX_OPERANDS * MATRIX)
+        else:
+            gradient_matrix(layout.kind, m, n, slot, storage + MAX_OPERANDS * MATRIX)
         for o in range(layout.inputs, layout.operands):
             at = args[o] + matrix * steps[o]
             if layout.type[o] == b'b':

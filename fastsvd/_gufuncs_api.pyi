@@ -17,6 +17,9 @@ svd_canonical_thin_m_lt_n: np.ufunc
 svd_canonical_full_m_ge_n: np.ufunc
 svd_canonical_full_m_lt_n: np.ufunc
 nearest_rotation: np.ufunc
+nearest_rotation_with_factors: np.ufunc
+polar_right_with_factors: np.ufunc
+polar_left_with_factors: np.ufunc
 polar_right_m_ge_n: np.ufunc
 polar_right_m_lt_n: np.ufunc
 polar_left_m_ge_n: np.ufunc

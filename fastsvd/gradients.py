@@ -49,16 +49,16 @@ from __future__ import annotations
 import numpy as np
 
 from ._isa import compiled as _gufuncs
-from ._linalg import _run_batched, _worker_count
+from ._linalg import _run_batched, _worker_count, svd
 
 __all__ = ["svd_vjp", "svd_jvp", "svdvals_vjp", "svdvals_jvp", "nearest_rotation_vjp",
            "nearest_rotation_jvp", "polar_vjp", "polar_jvp", "pinv_vjp", "pinv_jvp",
            "low_rank_vjp", "low_rank_jvp", "eigh_vjp", "eigh_jvp", "eigvalsh_vjp",
-           "eigvalsh_jvp"]
+           "eigvalsh_jvp", "kabsch_rotation_vjp"]
 
 
 def _real_dtype(*arrays):
-    dtype = np.result_type(*arrays)
+    dtype = np.result_type(*(np.asarray(x).dtype for x in arrays))
     if dtype not in (np.float32, np.float64):
         if dtype.kind in "iub":
             return np.dtype(np.float64)
@@ -344,17 +344,21 @@ def nearest_rotation_jvp(u, s, vh, da, *, eps=None, workers=1):
                 (2, 1, 2, 2, 0), workers)
 
 
-def _polar_orientation(f, side):
-    """Whether the polar factors' derivatives are those of Aᵀ's right ones:
-    the kernels take the P of the smaller side (right for M ≥ N, left for
-    M ≤ N)."""
+def _check_polar_side(side, m, n):
+    """Whether polar(side)'s derivatives of M×N matrices are those of Aᵀ's
+    right factors: the kernels take the P of the smaller side (right for
+    M ≥ N, left for M ≤ N), and refuse the other."""
     if side not in ("right", "left"):
         raise ValueError(f"side must be 'right' or 'left', got {side!r}")
-    if f.m != f.n and (side == "right") == f.wide:
+    if m != n and (side == "right") == (m < n):
         raise NotImplementedError(
-            f"the derivative of polar(side={side!r}) of {f.m}x{f.n} matrices: fastsvd "
+            f"the derivative of polar(side={side!r}) of {m}x{n} matrices: fastsvd "
             "differentiates the P of the smaller side (right for M >= N, left for M <= N)")
     return side == "left"
+
+
+def _polar_orientation(f, side):
+    return _check_polar_side(side, f.m, f.n)
 
 
 def polar_vjp(u, s, vh, gr, gp=None, *, side="right", eps=None, workers=1):
@@ -770,3 +774,70 @@ def eigvalsh_jvp(w, q, da, *, workers=1):
     """
     w, q, dtype = _eigen_operands(w, q, da)
     return _run(_gufuncs.eigvalsh_jvp, (q, w, np.asarray(da, dtype)), (2, 1, 2), workers)
+
+
+def kabsch_rotation_vjp(p, q, gr, weights=None, *, reflection=False, eps=None, workers=1):
+    """The cotangents of the point sets (and weights) from that of the rotation
+    :func:`fastsvd.kabsch` fits.
+
+    R is the nearest rotation (with `reflection`, the orthogonal polar factor)
+    of C = Σᵢ wᵢ (pᵢ − p̄)(qᵢ − q̄)ᵀ; the cotangent of C comes from the
+    rotation kernels, and C̄ spreads back over the points as p̄ᵢ = wᵢ·C̄·(qᵢ − q̄),
+    q̄ᵢ = wᵢ·C̄ᵀ·(pᵢ − p̄) (the centroids' own terms cancel).  Sets whose C has
+    two σ summing to under eps·σ₁ (collinear or coincident points), where R
+    is not differentiable, get the dropped pair flagged.
+
+    Parameters
+    ----------
+    p, q : array_like
+        The point sets given to kabsch, (..., K, d).
+    gr : array_like
+        The cotangent of the rotation, (..., d, d).
+    weights : array_like, optional
+        The weights given to kabsch, (..., K); default all 1.
+    reflection : bool, optional
+        As given to kabsch.
+    eps : float, optional
+        The relative threshold of the rotation's derivative (see the module).
+    workers : int, optional
+        Threads to share the stack among (-1: all CPUs).
+
+    Returns
+    -------
+    gp, gq : ndarray
+        The cotangents of p and q.
+    gw : ndarray
+        The cotangent of the weights.
+    degenerate : ndarray of bool
+        Per set, whether a term was dropped (see above).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fastsvd
+    >>> from fastsvd.gradients import kabsch_rotation_vjp
+    >>> q = np.random.default_rng(0).standard_normal((10, 3))
+    >>> gp, gq, gw, _ = kabsch_rotation_vjp(q, q, np.eye(3))   # R = I: d trace R
+    >>> bool(np.abs(gp).max() < 1e-12)                          # trace R is at its peak
+    True
+    """
+    p, q = np.asarray(p), np.asarray(q)
+    dtype = _real_dtype(p, q, gr)
+    w = np.ones(q.shape[:-1], dtype) if weights is None else np.asarray(weights, dtype)
+    centred = []
+    for x in (p, q):
+        x = x.astype(dtype, copy=False)
+        centroid = np.einsum("...k,...ki->...i", w, x) / w.sum(axis=-1)[..., None]
+        centred.append(x - centroid[..., None, :])
+    dp, dq = centred
+    c = np.einsum("...k,...ki,...kj->...ij", w, dp, dq)
+    if reflection:
+        gc, degenerate = polar_vjp(*svd(c, full_matrices=False, nonfinite="nan"), gr,
+                                   eps=eps, workers=workers)
+    else:
+        gc, degenerate = nearest_rotation_vjp(*svd(c, signed=True, nonfinite="nan"), gr,
+                                              eps=eps, workers=workers)
+    gp = w[..., None] * (dq @ np.swapaxes(gc, -1, -2))
+    gq = w[..., None] * (dp @ gc)
+    gw = np.einsum("...ki,...ij,...kj->...k", dp, gc, dq)
+    return gp, gq, gw, degenerate

@@ -15,6 +15,7 @@ from ._gufuncs_api import low_rank_m_ge_n as low_rank_m_ge_n
 from ._gufuncs_api import low_rank_m_lt_n as low_rank_m_lt_n
 from ._gufuncs_api import low_rank_vjp as low_rank_vjp
 from ._gufuncs_api import nearest_rotation as nearest_rotation
+from ._gufuncs_api import nearest_rotation_with_factors as nearest_rotation_with_factors
 from ._gufuncs_api import pinv_jvp as pinv_jvp
 from ._gufuncs_api import pinv_m_ge_n as pinv_m_ge_n
 from ._gufuncs_api import pinv_m_lt_n as pinv_m_lt_n
@@ -22,8 +23,10 @@ from ._gufuncs_api import pinv_vjp as pinv_vjp
 from ._gufuncs_api import polar_jvp as polar_jvp
 from ._gufuncs_api import polar_left_m_ge_n as polar_left_m_ge_n
 from ._gufuncs_api import polar_left_m_lt_n as polar_left_m_lt_n
+from ._gufuncs_api import polar_left_with_factors as polar_left_with_factors
 from ._gufuncs_api import polar_right_m_ge_n as polar_right_m_ge_n
 from ._gufuncs_api import polar_right_m_lt_n as polar_right_m_lt_n
+from ._gufuncs_api import polar_right_with_factors as polar_right_with_factors
 from ._gufuncs_api import polar_vjp as polar_vjp
 from ._gufuncs_api import rotation_jvp as rotation_jvp
 from ._gufuncs_api import rotation_vjp as rotation_vjp

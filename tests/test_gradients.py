@@ -410,3 +410,54 @@ def test_bad_input_is_refused_clearly():
         G.polar_vjp(u, s, vh, np.ones((3, 3)), side="up")
     with pytest.raises(ValueError):
         G.svd_vjp(u, s, vh, gs=np.ones(4))
+
+
+@pytest.mark.parametrize("shape", [(2, 2), (3, 3), (4, 4), (5, 3), (3, 5), (9, 9), (32, 32)],
+                         ids=param_id)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=param_id)
+def test_results_with_factors_are_the_plain_gufuncs_bits(shape, dtype):
+    # What fastsvd.torch and fastsvd.jax run forward: one kernel pass for the
+    # result and the factors its derivative takes.
+    m, n = shape
+    a = separated(rng_for("with-factors", shape), m, n, count=70).astype(dtype)
+    gufuncs = fastsvd.gufuncs
+    if m == n:
+        r, *factors = gufuncs.nearest_rotation_with_factors(a)
+        assert np.array_equal(r, gufuncs.nearest_rotation(a))
+        assert all(np.array_equal(x, y) for x, y in zip(factors, gufuncs.svd_signed(a)))
+    side, thin = (("right", gufuncs.svd_thin_m_ge_n) if m >= n
+                  else ("left", gufuncs.svd_thin_m_lt_n))
+    with_factors = getattr(gufuncs, f"polar_{side}_with_factors")
+    r, p, *factors = with_factors(a)
+    assert all(np.array_equal(x, y) for x, y in zip((r, p), fastsvd.polar(a, side=side)))
+    assert all(np.array_equal(x, y) for x, y in zip(factors, thin(a)))
+
+
+@pytest.mark.parametrize("d", [2, 3])
+@pytest.mark.parametrize("reflection", [False, True])
+def test_kabsch_rotation_derivative_matches_differences(d, reflection):
+    rng = rng_for("kabsch", d, reflection)
+    q = rng.standard_normal((3, 12, d))
+    p = q @ random_orthogonal(rng, d).T + 0.1 * rng.standard_normal(q.shape)
+    w = rng.uniform(0.5, 2.0, (3, 12))
+    gr = rng.standard_normal((3, d, d))
+    gp, gq, gw, degenerate = G.kabsch_rotation_vjp(p, q, gr, w, reflection=reflection)
+    assert not degenerate.any()
+
+    def rotation(p_, q_, w_):
+        return fastsvd.kabsch(p_, q_, w_, reflection=reflection).rotation
+
+    h = 1e-6
+    for (x, g), which in zip([(p, gp), (q, gq), (w, gw)], range(3)):
+        dx = rng.standard_normal(x.shape)
+        args_plus = [p, q, w]
+        args_minus = [p, q, w]
+        args_plus[which], args_minus[which] = x + h * dx, x - h * dx
+        difference = np.vdot(gr, rotation(*args_plus) - rotation(*args_minus)) / (2 * h)
+        assert abs(difference - np.vdot(g, dx)) <= 1e-6 * max(1.0, abs(difference))
+
+
+def test_kabsch_rotation_of_collinear_points_is_flagged():
+    q = np.outer(np.arange(5.0), [1.0, 2.0, 3.0])[None]
+    _, _, _, degenerate = G.kabsch_rotation_vjp(q, q, np.ones((1, 3, 3)))
+    assert degenerate.all()
