@@ -1,0 +1,482 @@
+"""fastsvd's functions for PyTorch, differentiable: ``torch.library`` custom
+operators on CPU tensors (float32, float64; matrices up to 32×32), with fake
+(meta) implementations for ``torch.compile(fullgraph=True)``, inside
+``torch.autograd.Function``s whose backward is another custom operator over
+:mod:`fastsvd.gradients`' kernels, so that autograd and ``torch.func.grad``
+work too (a custom operator's own ``register_autograd`` formula
+``torch.func`` does not take).
+
+Install with ``pip install "fastsvd[torch]"`` (PyTorch's CPU build:
+``pip install torch==2.13.0`` first, or pip fetches a CUDA one).  Tensors
+reach the kernels as numpy views, without copies; the results come back the
+same way.  Each function's backward reuses the factors its forward computed.
+
+Their derivatives stay finite where the functions are differentiable and
+PyTorch's own give NaN: ``nearest_rotation`` and ``polar`` of rotations, the
+identity, any matrix with repeated σ.  ``svd``'s U and Vh drop the pairs of
+σ closer than ``eps·max σ``, as :mod:`fastsvd.gradients` says: exact for
+losses that see U and V through U·Vᵀ or projectors, not through U·S·Vᵀ
+(differentiate the function you need, or A, instead).
+
+Examples
+--------
+>>> import torch
+>>> import fastsvd.torch as ft
+>>> a = torch.eye(3, dtype=torch.float64, requires_grad=True)   # all σ equal
+>>> r = ft.nearest_rotation(a)
+>>> (r * torch.tensor([[0., 1, 0], [0, 0, 0], [0, 0, 0]], dtype=torch.float64)).sum().backward()
+>>> bool(torch.isfinite(a.grad).all())
+True
+>>> a.grad[0, 1].item(), a.grad[1, 0].item()
+(0.5, -0.5)
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ._adapters import VJPS, check_shape, forward
+
+__all__ = ["svd", "svdvals", "nearest_rotation", "polar", "pinv", "low_rank", "eigh",
+           "eigvalsh"]
+
+_DTYPES = (torch.float32, torch.float64)
+
+
+def _checked(a, name, square=False, side=None):
+    """a, if fastsvd's kernels take it: a real CPU tensor of (…, M, N) matrices."""
+    if not isinstance(a, torch.Tensor):
+        raise TypeError(f"fastsvd.torch.{name} takes a torch.Tensor, got {type(a).__name__}")
+    if a.device.type != "cpu":
+        raise ValueError(f"fastsvd.torch.{name} runs on the CPU: got a tensor on "
+                         f"{a.device}; move it with .cpu()")
+    if a.dtype not in _DTYPES:
+        raise TypeError(f"fastsvd.torch.{name} takes float32 or float64 tensors, got {a.dtype}")
+    check_shape(a.shape, name, square, side)
+    return a
+
+
+def _numpy(t):
+    return t.detach().numpy()
+
+
+def _tensors(*arrays):
+    return tuple(torch.from_numpy(np.ascontiguousarray(x)) for x in arrays)
+
+
+# --- The one backward operator: _adapters.VJPS on the saved factors.
+
+@torch.library.custom_op("fastsvd::vjp", mutates_args=())
+def _vjp(kind: str, a: torch.Tensor, factors: list[torch.Tensor],
+         grads: list[torch.Tensor], parameter: float | None) -> torch.Tensor:
+    """The cotangent of a (kind's function) from its outputs' (grads)."""
+    ga = VJPS[kind]([_numpy(f) for f in factors], [_numpy(g) for g in grads], parameter)
+    return torch.from_numpy(np.ascontiguousarray(ga, dtype=_numpy(a).dtype))
+
+
+@_vjp.register_fake
+def _(kind, a, factors, grads, parameter):
+    return torch.empty_like(a)
+
+
+class _Backward(torch.autograd.Function):
+    """The backward operator inside autograd: fastsvd has no second
+    derivatives, and says so rather than give zero."""
+
+    @staticmethod
+    def forward(kind, a, factors, grads, parameter):
+        # (By the operator's name: torch.compile traces that, not the object.)
+        return torch.ops.fastsvd.vjp(kind, a, factors, grads, parameter)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        pass
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise NotImplementedError("fastsvd.torch has no second derivatives (double "
+                                  "backward, gradgradcheck, torch.func.hessian)")
+
+
+def _differentiable(op, kind, visible, factors=None, parameter=None):
+    """op as an autograd.Function (torch.func needs one; a custom operator's
+    own autograd formula it does not take).  Its first `visible` outputs are
+    the function's, the others (if any) the factors its derivative takes;
+    factors(output) picks them in the order the VJP takes them (default: the
+    visible outputs themselves); parameter(inputs), the VJP's eps, rcond or
+    k; kind, VJPS's key, or a function of the inputs that gives it."""
+
+    name = op._name.split("::")[-1]
+
+    class Function(torch.autograd.Function):
+        @staticmethod
+        def forward(*inputs):
+            return getattr(torch.ops.fastsvd, name)(*inputs)
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            ctx.kind = kind(inputs) if callable(kind) else kind
+            ctx.mark_non_differentiable(*output[visible:])
+            ctx.save_for_backward(inputs[0], *(factors(output) if factors else output))
+            ctx.shapes = [o.shape for o in output[:visible]]
+            ctx.parameter = parameter(inputs) if parameter else None
+            ctx.inputs = len(inputs)
+
+        @staticmethod
+        def backward(ctx, *grads):
+            a, *saved = ctx.saved_tensors
+            cotangents = [a.new_zeros(shape) if g is None else g
+                          for g, shape in zip(grads[:visible], ctx.shapes)]
+            return (_Backward.apply(ctx.kind, a, saved, cotangents, ctx.parameter),) + (
+                None,) * (ctx.inputs - 1)
+
+    Function.__name__ = Function.__qualname__ = f"{name}_function"
+    return Function.apply
+
+
+def _factor_shapes(a):
+    m, n = a.shape[-2:]
+    k = min(m, n)
+    return ((*a.shape[:-2], m, k), (*a.shape[:-2], k), (*a.shape[:-2], k, n))
+
+
+def _empty_factors(a):
+    return tuple(a.new_empty(shape) for shape in _factor_shapes(a))
+
+
+# Each operator returns its function's outputs, then the factors the
+# backward takes (copied where they are an output too: an operator's
+# outputs may not alias one another).
+
+@torch.library.custom_op("fastsvd::svd", mutates_args=())
+def _svd_op(a: torch.Tensor, eps: float | None) -> tuple[torch.Tensor, torch.Tensor,
+                                                         torch.Tensor]:
+    return _tensors(*forward("svd", _numpy(a), None)[0])
+
+
+@_svd_op.register_fake
+def _(a, eps):
+    return _empty_factors(a)
+
+
+@torch.library.custom_op("fastsvd::svdvals", mutates_args=())
+def _svdvals_op(a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor,
+                                          torch.Tensor]:
+    (s,), (u, _, vh) = forward("svdvals", _numpy(a), None)
+    return _tensors(s, u, s.copy(), vh)
+
+
+@_svdvals_op.register_fake
+def _(a):
+    u, s, vh = _empty_factors(a)
+    return torch.empty_like(s), u, s, vh
+
+
+@torch.library.custom_op("fastsvd::nearest_rotation", mutates_args=())
+def _rotation_op(a: torch.Tensor, eps: float | None) -> tuple[
+        torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    outputs, factors = forward("nearest_rotation", _numpy(a), None)
+    return _tensors(*outputs, *factors)
+
+
+@_rotation_op.register_fake
+def _(a, eps):
+    return (torch.empty_like(a),) + _empty_factors(a)
+
+
+@torch.library.custom_op("fastsvd::polar", mutates_args=())
+def _polar_op(a: torch.Tensor, left: bool, eps: float | None) -> tuple[
+        torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    outputs, factors = forward("polar-left" if left else "polar-right", _numpy(a), None)
+    return _tensors(*outputs, *factors)
+
+
+@_polar_op.register_fake
+def _(a, left, eps):
+    side = a.shape[-2] if left else a.shape[-1]
+    return (torch.empty_like(a), a.new_empty((*a.shape[:-2], side, side))) + _empty_factors(a)
+
+
+@torch.library.custom_op("fastsvd::pinv", mutates_args=())
+def _pinv_op(a: torch.Tensor, rcond: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor,
+                                                      torch.Tensor]:
+    outputs, factors = forward("pinv", _numpy(a), rcond)
+    return _tensors(*outputs, *factors)
+
+
+@_pinv_op.register_fake
+def _(a, rcond):
+    return (a.new_empty((*a.shape[:-2], a.shape[-1], a.shape[-2])),) + _empty_factors(a)
+
+
+@torch.library.custom_op("fastsvd::low_rank", mutates_args=())
+def _low_rank_op(a: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor,
+                                                    torch.Tensor]:
+    outputs, factors = forward("low_rank", _numpy(a), k)
+    return _tensors(*outputs, *factors)
+
+
+@_low_rank_op.register_fake
+def _(a, k):
+    return (torch.empty_like(a),) + _empty_factors(a)
+
+
+@torch.library.custom_op("fastsvd::eigh", mutates_args=())
+def _eigh_op(a: torch.Tensor, eps: float | None) -> tuple[torch.Tensor, torch.Tensor]:
+    return _tensors(*forward("eigh", _numpy(a), None)[1])
+
+
+@_eigh_op.register_fake
+def _(a, eps):
+    return a.new_empty(a.shape[:-1]), torch.empty_like(a)
+
+
+@torch.library.custom_op("fastsvd::eigvalsh", mutates_args=())
+def _eigvalsh_op(a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    (w,), (_, q) = forward("eigvalsh", _numpy(a), None)
+    return _tensors(w, w.copy(), q)
+
+
+@_eigvalsh_op.register_fake
+def _(a):
+    return a.new_empty(a.shape[:-1]), a.new_empty(a.shape[:-1]), torch.empty_like(a)
+
+
+def _after_outputs(count):
+    return lambda output: output[count:]
+
+
+def _input(index):
+    return lambda inputs: inputs[index]
+
+
+_svd_function = _differentiable(_svd_op, "svd", 3, parameter=_input(1))
+_svdvals_function = _differentiable(_svdvals_op, "svdvals", 1, factors=_after_outputs(1))
+_rotation_function = _differentiable(_rotation_op, "nearest_rotation", 1,
+                                     factors=_after_outputs(1), parameter=_input(1))
+_polar_function = _differentiable(
+    _polar_op, lambda inputs: "polar-left" if inputs[1] else "polar-right", 2,
+    factors=_after_outputs(2), parameter=_input(2))
+_pinv_function = _differentiable(_pinv_op, "pinv", 1, factors=_after_outputs(1),
+                                 parameter=_input(1))
+_low_rank_function = _differentiable(_low_rank_op, "low_rank", 1, factors=_after_outputs(1),
+                                     parameter=lambda inputs: float(inputs[1]))
+_eigh_function = _differentiable(_eigh_op, "eigh", 2)
+_eigvalsh_function = _differentiable(_eigvalsh_op, "eigvalsh", 1, factors=_after_outputs(1))
+
+
+# --- The functions.
+
+def svd(a, *, eps=None):
+    """The thin SVD (U, S, Vh) of each matrix of a CPU tensor, differentiable.
+
+    Parameters
+    ----------
+    a : torch.Tensor
+        (..., M, N), float32 or float64, M, N ≤ 32, on the CPU.
+    eps : float, optional
+        The backward's relative gap under which two σ count as equal
+        (:mod:`fastsvd.gradients`).
+
+    Returns
+    -------
+    U, S, Vh : torch.Tensor
+        As ``torch.linalg.svd(a, full_matrices=False)``, up to the signs of
+        the singular vectors.
+
+    Examples
+    --------
+    >>> import torch
+    >>> import fastsvd.torch as ft
+    >>> a = torch.tensor([[3., 1], [1, 2]], dtype=torch.float64, requires_grad=True)
+    >>> u, s, vh = ft.svd(a)
+    >>> s.sum().backward()          # the nuclear norm's gradient, U·Vh
+    >>> torch.allclose(a.grad, (u @ vh).detach())
+    True
+    """
+    return _svd_function(_checked(a, "svd"), eps)
+
+
+def svdvals(a):
+    """The singular values of each matrix of a CPU tensor, differentiable.
+
+    Parameters
+    ----------
+    a : torch.Tensor
+        (..., M, N), float32 or float64, M, N ≤ 32, on the CPU.
+
+    Returns
+    -------
+    torch.Tensor
+        (..., min(M, N)), descending.
+
+    Examples
+    --------
+    >>> import torch
+    >>> import fastsvd.torch as ft
+    >>> ft.svdvals(torch.diag(torch.tensor([1., 3.])))
+    tensor([3., 1.])
+    """
+    return _svdvals_function(_checked(a, "svdvals"))[0]
+
+
+def nearest_rotation(a, *, eps=None):
+    """The rotation nearest each square matrix (U·Vh of its signed SVD),
+    differentiable: finite at repeated σ (rotations, the identity).
+
+    Parameters
+    ----------
+    a : torch.Tensor
+        (..., N, N), float32 or float64, N ≤ 32, on the CPU.
+    eps : float, optional
+        Where σₙ₋₁ + σₙ (signed) is under eps·σ₁ the rotation jumps; the
+        backward drops that pair there.
+
+    Returns
+    -------
+    torch.Tensor
+        R, det R = +1.
+
+    Examples
+    --------
+    >>> import torch
+    >>> import fastsvd.torch as ft
+    >>> ft.nearest_rotation(torch.diag(torch.tensor([2., 3.])))
+    tensor([[1., 0.],
+            [0., 1.]])
+    """
+    return _rotation_function(_checked(a, "nearest_rotation", square=True), eps)[0]
+
+
+def polar(a, side="right", *, eps=None):
+    """The polar factors (R, P) of each matrix, differentiable.
+
+    Parameters
+    ----------
+    a : torch.Tensor
+        (..., M, N), float32 or float64, M, N ≤ 32, on the CPU; M ≥ N for
+        side="right" (a = R·P), M ≤ N for "left" (a = P·R).
+    side : {'right', 'left'}, optional
+        As :func:`fastsvd.polar`.
+    eps : float, optional
+        The backward drops pairs with σᵢ + σⱼ under eps·σ₁ (two zero σ).
+
+    Returns
+    -------
+    R, P : torch.Tensor
+        As :func:`fastsvd.polar`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> import fastsvd.torch as ft
+    >>> r, p = ft.polar(torch.diag(torch.tensor([-2., 3.])))
+    >>> r
+    tensor([[-1., 0.],
+            [ 0., 1.]])
+    """
+    r, p, *_ = _polar_function(_checked(a, "polar", side=side), side == "left", eps)
+    return r, p
+
+
+def pinv(a, rcond=1e-15):
+    """The pseudo-inverse of each matrix, differentiable at a fixed rank.
+
+    Parameters
+    ----------
+    a : torch.Tensor
+        (..., M, N), float32 or float64, M, N ≤ 32, on the CPU.
+    rcond : float, optional
+        σ at or below rcond·σ₁ count as zero (numpy's default).
+
+    Returns
+    -------
+    torch.Tensor
+        (..., N, M).
+
+    Examples
+    --------
+    >>> import torch
+    >>> import fastsvd.torch as ft
+    >>> ft.pinv(torch.diag(torch.tensor([2., 4.])))
+    tensor([[0.5000, 0.0000],
+            [0.0000, 0.2500]])
+    """
+    return _pinv_function(_checked(a, "pinv"), float(rcond))[0]
+
+
+def low_rank(a, k):
+    """The best rank-k approximation of each matrix, differentiable.
+
+    Parameters
+    ----------
+    a : torch.Tensor
+        (..., M, N), float32 or float64, M, N ≤ 32, on the CPU.
+    k : int
+        The rank kept, k ≥ 0.
+
+    Returns
+    -------
+    torch.Tensor
+        a's shape.
+
+    Examples
+    --------
+    >>> import torch
+    >>> import fastsvd.torch as ft
+    >>> ft.low_rank(torch.diag(torch.tensor([3., 1.])), 1)
+    tensor([[3., 0.],
+            [0., 0.]])
+    """
+    return _low_rank_function(_checked(a, "low_rank"), int(k))[0]
+
+
+def eigh(a, *, eps=None):
+    """Eigenvalues (ascending) and eigenvectors of (a + aᵀ)/2, differentiable.
+
+    Parameters
+    ----------
+    a : torch.Tensor
+        (..., N, N), float32 or float64, N ≤ 32, on the CPU.  Its symmetric
+        part is decomposed, so that every perturbation has a derivative.
+    eps : float, optional
+        The backward's relative gap under which two λ count as equal.
+
+    Returns
+    -------
+    w, Q : torch.Tensor
+        As ``torch.linalg.eigh``, up to the eigenvectors' signs.
+
+    Examples
+    --------
+    >>> import torch
+    >>> import fastsvd.torch as ft
+    >>> w, q = ft.eigh(torch.tensor([[2., 1], [1, 2]]))
+    >>> w
+    tensor([1., 3.])
+    """
+    return _eigh_function(_checked(a, "eigh", square=True), eps)
+
+
+def eigvalsh(a):
+    """Eigenvalues (ascending) of (a + aᵀ)/2, differentiable.
+
+    Parameters
+    ----------
+    a : torch.Tensor
+        (..., N, N), float32 or float64, N ≤ 32, on the CPU.
+
+    Returns
+    -------
+    torch.Tensor
+        (..., N).
+
+    Examples
+    --------
+    >>> import torch
+    >>> import fastsvd.torch as ft
+    >>> ft.eigvalsh(torch.tensor([[2., 1], [1, 2]]))
+    tensor([1., 3.])
+    """
+    return _eigvalsh_function(_checked(a, "eigvalsh", square=True))[0]
+
