@@ -7,7 +7,13 @@ same run: shared machines are noisy, ratios within one run are not.
 import numpy as np
 
 import fastsvd
-from fastsvd._bench import APPLICATIONS, move_svd_bytes, move_svd_bytes_into, numpy_kabsch
+from fastsvd._bench import (
+    APPLICATIONS,
+    GRADIENTS,
+    move_svd_bytes,
+    move_svd_bytes_into,
+    numpy_kabsch,
+)
 from fastsvd._linalg import _gufunc_for
 
 SHAPES = ["2x2", "3x2", "2x3", "3x3", "4x4", "8x8", "16x16", "32x32"]
@@ -92,6 +98,30 @@ class Applications:
 
     def time_application(self, shape, dtype, batch, function):
         self.call(self.a)
+
+
+class Gradients:
+    """Each derivative of fastsvd.gradients on the factors of its function's
+    forward call: compare with time_forward of the same parameters."""
+
+    params = (["2x2", "3x3", "4x4", "8x8"], DTYPES, [100_000], list(GRADIENTS))
+    param_names = ["shape", "dtype", "batch", "derivative"]
+    timeout = 300
+
+    def setup(self, shape, dtype, batch, derivative):
+        self.a = make_batch(shape, dtype, batch)
+        self.forward, factors_of, self.derivative = GRADIENTS[derivative]
+        self.factors = factors_of(self.a)
+        rng = np.random.default_rng(1)
+        self.cotangents = (rng.standard_normal(self.a.shape).astype(dtype),
+                           rng.standard_normal(self.a.shape[:-1]).astype(dtype),
+                           rng.standard_normal(self.a.shape).astype(dtype))
+
+    def time_forward(self, shape, dtype, batch, derivative):
+        self.forward(self.a)
+
+    def time_derivative(self, shape, dtype, batch, derivative):
+        self.derivative(self.factors, self.cotangents)
 
 
 class Kabsch:

@@ -182,19 +182,36 @@ def _cmd_bench(args):
                   file=sys.stderr)
             return 1
     shapes = args.shapes
-    if args.op in ("eigh", "applications"):
-        shapes = shapes or [shape for shape in _bench.DEFAULT_SHAPES if shape[0] == shape[1]]
+    if args.op in ("eigh", "applications", "gradients"):
+        shapes = shapes or ([(2, 2), (3, 3), (4, 4), (8, 8)] if args.op == "gradients" else
+                            [shape for shape in _bench.DEFAULT_SHAPES if shape[0] == shape[1]])
         wrong = [f"{m}x{n}" for m, n in shapes if m != n]
         if wrong:
             print(f"fastsvd bench: --op {args.op} takes square shapes, got {','.join(wrong)}",
                   file=sys.stderr)
             return 2
-    if args.op in ("applications", "kabsch") and args.plot:
+    if args.op in ("applications", "kabsch", "gradients", "torch") and args.plot:
         print("fastsvd bench: --plot draws the svd and eigh tables only", file=sys.stderr)
         return 2
     if args.op == "kabsch":
         count = args.count or 100_000
         print(_bench.format_kabsch(_bench.bench_kabsch(count, repeat=args.repeat), count, 100))
+        return 0
+    if args.op == "gradients":
+        count = args.count or 100_000
+        print(_bench.format_gradients([
+            row for shape in shapes
+            for row in _bench.bench_gradients(shape, args.dtype, count, args.repeat)]))
+        return 0
+    if args.op == "torch":
+        try:
+            import torch  # noqa: F401
+        except ImportError:
+            print("fastsvd bench: --op torch needs PyTorch (pip install torch==2.13.0)",
+                  file=sys.stderr)
+            return 1
+        count = args.count or 100_000
+        print(_bench.format_torch(_bench.bench_torch(count, args.repeat), count))
         return 0
     rows = run_bench(shapes or list(_bench.DEFAULT_SHAPES), args.dtype, args.count,
                      args.repeat, op=args.op)
@@ -264,7 +281,11 @@ def build_parser() -> argparse.ArgumentParser:
                             "numpy.linalg.svd or numpy.linalg.eigh; or applications: "
                             "signed SVD, canonical signs, nearest_rotation, polar, pinv "
                             "and low_rank against fastsvd.svd; or kabsch: fastsvd.kabsch "
-                            "against numpy and scipy (--count sets of 100 points)")
+                            "against numpy and scipy (--count sets of 100 points); or "
+                            "gradients: each derivative of fastsvd.gradients against its "
+                            "function (square shapes, default 2x2,3x3,4x4,8x8, 100,000 "
+                            "matrices); or torch: fastsvd.torch's forward and backward "
+                            "against PyTorch's (100,000 3x3)")
     bench.add_argument("--shapes", type=_shapes, default=None,
                        metavar="MxN,...",
                        help="shapes to time, e.g. 2x2,3x3 (default: "

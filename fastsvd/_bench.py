@@ -22,15 +22,16 @@ try:
 except ImportError:  # pragma: no cover - threadpoolctl is a dependency
     threadpool_limits = None
 
+from . import gradients
 from ._eigh import _GUFUNCS as _EIGEN_GUFUNCS
-from ._eigh import eigh
+from ._eigh import eigh, eigvalsh
 from ._gufunc_table import EIGH
 from ._kabsch import kabsch
 from ._linalg import _gufunc_for, kernel_name, low_rank, nearest_rotation, pinv, polar, svd
 
 # What the bench times: the decompositions (fastsvd's function, numpy's, and
 # the gufunc for out=, lower triangle for eigh), or the applications.
-OPS = ("svd", "eigh", "applications", "kabsch")
+OPS = ("svd", "eigh", "applications", "kabsch", "gradients", "torch")
 
 # The functions built on the SVD, each timed against svd(a) (a full SVD) on
 # the same batch of square matrices.
@@ -238,6 +239,115 @@ def format_kabsch(rows, count, points) -> str:
     lines = [f"| {count:,} pairs of sets of {points} 3-D points | ns per pair | × fastsvd |",
              "|---|---:|---:|"]
     lines += [f"| {name} | {ns:,.0f} | {ns / fastest:.1f} |" for name, ns in rows]
+    return "\n".join(lines)
+
+
+def _thin(a):
+    return svd(a, full_matrices=False)
+
+
+def _signed(a):
+    return svd(a, signed=True)
+
+
+# name -> (the forward call, what the derivative takes from its results,
+# the derivative on (factors, the random cotangent or tangent, shaped like
+# the forward's result or the input)): each derivative against its own
+# function's time, on the same batch.
+GRADIENTS = {
+    "svdvals_vjp": (lambda a: svd(a, compute_uv=False), _thin,
+                    lambda f, g: gradients.svdvals_vjp(*f, g[1])),
+    "svd_vjp": (_thin, _thin, lambda f, g: gradients.svd_vjp(*f, *g)),
+    "svd_vjp (signed)": (_signed, _signed, lambda f, g: gradients.svd_vjp(*f, *g)),
+    "nearest_rotation_vjp": (nearest_rotation, _signed,
+                             lambda f, g: gradients.nearest_rotation_vjp(*f, g[0])),
+    "polar_vjp": (polar, _thin, lambda f, g: gradients.polar_vjp(*f, g[0], g[2])),
+    "pinv_vjp": (pinv, _thin, lambda f, g: gradients.pinv_vjp(*f, g[2])),
+    "low_rank_vjp(·, 1)": (lambda a: low_rank(a, 1), _thin,
+                           lambda f, g: gradients.low_rank_vjp(*f, 1, g[0])),
+    "eigh_vjp": (eigh, lambda a: eigh(a), lambda f, g: gradients.eigh_vjp(*f, g[1], g[0])),
+    "eigvalsh_vjp": (eigvalsh, lambda a: eigh(a), lambda f, g: gradients.eigvalsh_vjp(*f, g[1])),
+    "svd_jvp": (_thin, _thin, lambda f, g: gradients.svd_jvp(*f, g[0])),
+    "nearest_rotation_jvp": (nearest_rotation, _signed,
+                             lambda f, g: gradients.nearest_rotation_jvp(*f, g[0])),
+    "polar_jvp": (polar, _thin, lambda f, g: gradients.polar_jvp(*f, g[0])),
+    "pinv_jvp": (pinv, _thin, lambda f, g: gradients.pinv_jvp(*f, g[0])),
+    "eigh_jvp": (eigh, lambda a: eigh(a), lambda f, g: gradients.eigh_jvp(*f, g[0])),
+}
+
+
+def bench_gradients(shape, dtype="float64", count=100_000, repeat=3) -> list[ApplicationRow]:
+    """Each derivative of GRADIENTS beside its function, on one batch of
+    square matrices, one thread: ApplicationRow's svd_ns is the function's
+    time, its ratio the derivative's time in units of it."""
+    batch = random_batch(shape, count, dtype)
+    # Random cotangents: one like the matrices (also the tangent), one like
+    # the singular values, and a second like the matrices.
+    rng = np.random.default_rng(1)
+    cotangents = (rng.standard_normal(batch.shape).astype(dtype),
+                  rng.standard_normal(batch.shape[:-1]).astype(dtype),
+                  rng.standard_normal(batch.shape).astype(dtype))
+    calls = []
+    for forward, factors_of, derivative in GRADIENTS.values():
+        factors = factors_of(batch)
+        calls += [lambda f=forward: f(batch),
+                  lambda d=derivative, f=factors: d(f, cotangents)]
+    with threadpool_limits(1) if threadpool_limits else contextlib.nullcontext():
+        seconds = interleaved_median_seconds(calls, repeat)
+    return [ApplicationRow(tuple(shape), str(np.dtype(dtype)), count, name,
+                           seconds[2 * i + 1] / count * 1e9, seconds[2 * i] / count * 1e9)
+            for i, name in enumerate(GRADIENTS)]
+
+
+def format_gradients(rows) -> str:
+    lines = ["| shape | matrices | derivative | ns/matrix | its function's ns/matrix "
+             "| × function |", "|---|---:|---|---:|---:|---:|"]
+    for r in rows:
+        lines.append(f"| {r.shape[0]}×{r.shape[1]} | {r.count:,} | `{r.function}` | "
+                     f"{r.ns:,.1f} | {r.svd_ns:,.1f} | {r.ratio:.2f} |")
+    return "\n".join(lines)
+
+
+def _torch_rotation(torch, a):
+    u, _, vh = torch.linalg.svd(a)
+    d = torch.linalg.det(u @ vh)
+    return torch.cat([u[..., :-1], u[..., -1:] * d[..., None, None]], -1) @ vh
+
+
+def bench_torch(count=100_000, repeat=3) -> list[tuple[str, float, float]]:
+    """(call, fastsvd.torch ns, PyTorch ns) per 3×3 float64 matrix of forward
+    and backward (autograd.grad with random cotangents), one thread: svd
+    against torch.linalg.svd, nearest_rotation against torch.linalg.svd and
+    U·diag(1, 1, det)·Vh."""
+    import torch
+
+    import fastsvd.torch as ft
+    torch.set_num_threads(1)
+    batch = torch.from_numpy(random_batch((3, 3), count, "float64")).requires_grad_(True)
+    pairs = {"svd": (ft.svd, lambda a: tuple(torch.linalg.svd(a, full_matrices=False))),
+             "nearest_rotation": (ft.nearest_rotation, lambda a: _torch_rotation(torch, a))}
+    calls = []
+    for ours, theirs in pairs.values():
+        for function in (ours, theirs):
+            outputs = function(batch)
+            outputs = outputs if isinstance(outputs, tuple) else (outputs,)
+            grads = [torch.randn_like(o) for o in outputs]
+
+            def call(function=function, grads=grads):
+                outputs = function(batch)
+                torch.autograd.grad(outputs if isinstance(outputs, tuple) else (outputs,),
+                                    batch, grads)
+            calls.append(call)
+    seconds = interleaved_median_seconds(calls, repeat)
+    return [(name, seconds[2 * i] / count * 1e9, seconds[2 * i + 1] / count * 1e9)
+            for i, name in enumerate(pairs)]
+
+
+def format_torch(rows, count) -> str:
+    lines = [f"| forward + backward, {count:,} 3×3 float64, one thread | fastsvd.torch ns "
+             "| PyTorch ns | × faster |", "|---|---:|---:|---:|"]
+    lines += [f"| {name} | {ours:,.0f} | {theirs:,.0f} | {theirs / ours:.1f} |"
+              for name, ours, theirs in rows]
     return "\n".join(lines)
 
 
