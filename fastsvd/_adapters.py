@@ -62,6 +62,34 @@ VJPS = {
 }
 
 
+# kind -> (factors, the input's tangent, parameter) -> the outputs' tangents
+JVPS = {
+    "svd": lambda f, da, p: gradients.svd_jvp(*f, da, eps=p)[:3],
+    "svdvals": lambda f, da, p: (gradients.svdvals_jvp(*f, da),),
+    "nearest_rotation": lambda f, da, p: gradients.nearest_rotation_jvp(*f, da, eps=p)[:1],
+    "polar-right": lambda f, da, p: gradients.polar_jvp(*f, da, eps=p)[:2],
+    "polar-left": lambda f, da, p: gradients.polar_jvp(*f, da, side="left", eps=p)[:2],
+    "pinv": lambda f, da, p: (gradients.pinv_jvp(*f, da, rcond=p),),
+    "low_rank": lambda f, da, p: gradients.low_rank_jvp(*f, int(p), da)[:1],
+    "eigh": lambda f, da, p: gradients.eigh_jvp(*f, da, eps=p)[:2],
+    "eigvalsh": lambda f, da, p: (gradients.eigvalsh_jvp(*f, da),),
+}
+
+
+def output_shapes(kind, shape):
+    """The shapes of (outputs, factors) of `kind` on (…, M, N)."""
+    *stack, m, n = shape
+    stack, k = tuple(stack), min(m, n)
+    shape = (*stack, m, n)
+    svd = ((*stack, m, k), (*stack, k), (*stack, k, n))
+    eigen = ((*stack, n), (*stack, n, n))
+    outputs = {"svd": svd, "svdvals": svd[1:2], "nearest_rotation": (shape,),
+               "polar-right": (shape, (*stack, n, n)), "polar-left": (shape, (*stack, m, m)),
+               "pinv": ((*stack, n, m),), "low_rank": (shape,), "eigh": eigen,
+               "eigvalsh": eigen[:1]}[kind]
+    return outputs, (eigen if kind in ("eigh", "eigvalsh") else svd)
+
+
 def check_shape(shape, name, square=False, side=None):
     """ValueError (NotImplementedError for a polar side fastsvd does not
     differentiate) unless fastsvd's kernels take matrices of this shape."""

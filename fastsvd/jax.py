@@ -30,23 +30,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._adapters import VJPS, check_shape, forward
+from ._adapters import VJPS, check_shape, forward, output_shapes
 
 __all__ = ["svd", "svdvals", "nearest_rotation", "polar", "pinv", "low_rank", "eigh",
            "eigvalsh"]
-
-
-def _output_shapes(kind, shape):
-    """The shapes of (outputs, factors) of `kind` on (…, M, N)."""
-    *stack, m, n = shape
-    stack, k = tuple(stack), min(m, n)
-    svd = ((*stack, m, k), (*stack, k), (*stack, k, n))
-    eigen = ((*stack, n), (*stack, n, n))
-    outputs = {"svd": svd, "svdvals": svd[1:2], "nearest_rotation": (shape,),
-               "polar-right": (shape, (*stack, n, n)), "polar-left": (shape, (*stack, m, m)),
-               "pinv": ((*stack, n, m),), "low_rank": (shape,), "eigh": eigen,
-               "eigvalsh": eigen[:1]}[kind]
-    return outputs, (eigen if kind in ("eigh", "eigvalsh") else svd)
 
 
 def _host(kind, parameter, a):
@@ -68,7 +55,7 @@ def _differentiable(kind, parameter, eps, a):
 def _forward(kind, parameter, a):
     if a.dtype not in (jnp.float32, jnp.float64):
         raise TypeError(f"fastsvd.jax takes float32 or float64 arrays, got {a.dtype}")
-    outputs, factors = _output_shapes(kind, a.shape)
+    outputs, factors = output_shapes(kind, a.shape)
     specs = tuple(jax.ShapeDtypeStruct(s, a.dtype) for s in (*outputs, *factors))
     flat = jax.pure_callback(functools.partial(_host, kind, parameter), specs, a,
                              vmap_method="broadcast_all")

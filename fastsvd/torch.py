@@ -1,10 +1,12 @@
 """fastsvd's functions for PyTorch, differentiable: ``torch.library`` custom
 operators on CPU tensors (float32, float64; matrices up to 32×32), with fake
 (meta) implementations for ``torch.compile(fullgraph=True)``, inside
-``torch.autograd.Function``s whose backward is another custom operator over
-:mod:`fastsvd.gradients`' kernels, so that autograd and ``torch.func.grad``
-work too (a custom operator's own ``register_autograd`` formula
-``torch.func`` does not take).
+``torch.autograd.Function``s whose backward and forward-mode rule are
+custom operators over :mod:`fastsvd.gradients`' kernels, so that autograd,
+forward mode (``torch.func.jvp``, ``torch.autograd.forward_ad``) and
+``torch.func.grad`` work too (a custom operator's own ``register_autograd``
+formula ``torch.func`` does not take).  Compiled code gets reverse mode
+only: ``torch.compile`` traces no ``autograd.Function`` with a ``jvp``.
 
 Install with ``pip install "fastsvd[torch]"`` (PyTorch's CPU build:
 ``pip install torch==2.13.0`` first, or pip fetches a CUDA one).  Tensors
@@ -35,7 +37,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ._adapters import VJPS, check_shape, forward
+from ._adapters import JVPS, VJPS, check_shape, forward, output_shapes
 
 __all__ = ["svd", "svdvals", "nearest_rotation", "polar", "pinv", "low_rank", "eigh",
            "eigvalsh"]
@@ -79,6 +81,20 @@ def _(kind, a, factors, grads, parameter):
     return torch.empty_like(a)
 
 
+@torch.library.custom_op("fastsvd::jvp", mutates_args=())
+def _jvp(kind: str, a: torch.Tensor, factors: list[torch.Tensor], tangent: torch.Tensor,
+         parameter: float | None) -> list[torch.Tensor]:
+    """The tangents of kind's outputs from that of its input a."""
+    dtype = _numpy(a).dtype
+    return [torch.from_numpy(np.ascontiguousarray(t, dtype=dtype)) for t in JVPS[kind](
+        [_numpy(f) for f in factors], _numpy(tangent), parameter)]
+
+
+@_jvp.register_fake
+def _(kind, a, factors, tangent, parameter):
+    return [a.new_empty(shape) for shape in output_shapes(kind, a.shape)[0]]
+
+
 class _Backward(torch.autograd.Function):
     """The backward operator inside autograd: fastsvd has no second
     derivatives, and says so rather than give zero."""
@@ -117,10 +133,13 @@ def _differentiable(op, kind, visible, factors=None, parameter=None):
         def setup_context(ctx, inputs, output):
             ctx.kind = kind(inputs) if callable(kind) else kind
             ctx.mark_non_differentiable(*output[visible:])
-            ctx.save_for_backward(inputs[0], *(factors(output) if factors else output))
+            saved = (inputs[0], *(factors(output) if factors else output))
+            ctx.save_for_backward(*saved)
+            ctx.save_for_forward(*saved)
             ctx.shapes = [o.shape for o in output[:visible]]
             ctx.parameter = parameter(inputs) if parameter else None
-            ctx.inputs = len(inputs)
+            ctx.inputs, ctx.outputs = len(inputs), len(output)
+
 
         @staticmethod
         def backward(ctx, *grads):
@@ -130,8 +149,25 @@ def _differentiable(op, kind, visible, factors=None, parameter=None):
             return (_Backward.apply(ctx.kind, a, saved, cotangents, ctx.parameter),) + (
                 None,) * (ctx.inputs - 1)
 
+    class WithForwardMode(Function):
+        @staticmethod
+        def jvp(ctx, tangent, *_others):
+            # Forward mode (torch.func.jvp, forward_ad): the outputs' tangents,
+            # none for the factors after them.
+            a, *saved = ctx.saved_tensors
+            tangents = torch.ops.fastsvd.jvp(ctx.kind, a, saved, tangent, ctx.parameter)
+            return (*tangents, *(None,) * (ctx.outputs - len(tangents)))
+
     Function.__name__ = Function.__qualname__ = f"{name}_function"
-    return Function.apply
+    WithForwardMode.__name__ = WithForwardMode.__qualname__ = f"{name}_function_with_jvp"
+
+    def apply(*inputs):
+        # torch.compile traces no autograd.Function with a jvp: compiled code
+        # gets reverse mode only.
+        if torch.compiler.is_compiling():
+            return Function.apply(*inputs)
+        return WithForwardMode.apply(*inputs)
+    return apply
 
 
 def _factor_shapes(a):

@@ -95,7 +95,8 @@ IDS = [f"{name}-{m}x{n}" for name, (m, n) in CASES]
 def test_gradcheck(name, shape):
     loss = LOSSES[name][0]
     a = _tensor(_separated(name, *shape, count=2))
-    assert torch.autograd.gradcheck(loss, (a,))
+    # Reverse mode, and forward mode (the autograd.Functions' jvp).
+    assert torch.autograd.gradcheck(loss, (a,), check_forward_ad=True)
 
 
 @pytest.mark.parametrize(("name", "shape"), CASES, ids=IDS)
@@ -153,6 +154,23 @@ def test_torch_func_grad():
     x = a.clone().requires_grad_(True)
     (expected,) = torch.autograd.grad((ft.nearest_rotation(x) ** 3).sum(), x)
     assert torch.equal(g, expected)
+
+
+def test_torch_func_jvp_matches_vjp():
+    # ⟨ḡ, J·t⟩ = ⟨Jᵀ·ḡ, t⟩: forward mode against reverse mode, per function.
+    a = _tensor(_separated("jvp", 3, 3), requires_grad=False)
+    rng = rng_for("jvp-directions")
+    t = torch.tensor(rng.standard_normal(a.shape))
+    for function in (ft.nearest_rotation, ft.svdvals, ft.polar, ft.pinv, ft.eigvalsh,
+                     lambda x: ft.low_rank(x, 2)):
+        outputs, tangents = torch.func.jvp(function, (a,), (t,))
+        outputs = outputs if isinstance(outputs, tuple) else (outputs,)
+        tangents = tangents if isinstance(tangents, tuple) else (tangents,)
+        grads = [torch.tensor(rng.standard_normal(o.shape)) for o in outputs]
+        _, vjp = torch.func.vjp(function, a)
+        (ga,) = vjp(tuple(grads) if len(grads) > 1 else grads[0])
+        forward = sum(float((g * d).sum()) for g, d in zip(grads, tangents))
+        assert abs(forward - float((ga * t).sum())) <= 1e-12 * max(1.0, abs(forward))
 
 
 def test_torch_compile_fullgraph():
