@@ -194,6 +194,27 @@ def test_bench_times_kabsch_against_numpy_and_scipy(capsys):
     assert len(rows) >= 2 and all(float(row[2].replace(",", "")) > 0 for row in rows)
 
 
+def test_bench_times_each_derivative_against_its_function(capsys):
+    status, out, _ = run(["bench", "--op", "gradients", "--shapes", "2x2,3x3", "--count",
+                          "300", "--repeat", "1"], capsys)
+    assert status == 0
+    rows = [line.split("|") for line in out.splitlines()[2:]]
+    assert len(rows) == 2 * len(_bench.GRADIENTS)
+    assert {row[3].strip(" `") for row in rows} == set(_bench.GRADIENTS)
+    assert all(float(row[4].replace(",", "")) > 0 and float(row[6]) > 0 for row in rows)
+    status, _, err = run(["bench", "--op", "gradients", "--shapes", "3x2"], capsys)
+    assert status == 2 and "square" in err
+
+
+def test_bench_times_fastsvd_torch_against_pytorch(capsys):
+    pytest.importorskip("torch")
+    status, out, _ = run(["bench", "--op", "torch", "--count", "300", "--repeat", "1"], capsys)
+    assert status == 0
+    rows = [line.split("|") for line in out.splitlines()[2:]]
+    assert [row[1].strip() for row in rows] == ["svd", "nearest_rotation"]
+    assert all(float(row[4]) > 0 for row in rows)
+
+
 def test_bench_times_eigh_against_numpys(capsys):
     status, out, _ = run(["bench", "--op", "eigh", "--shapes", "2x2,5x5", "--count", "2000",
                           "--repeat", "1"], capsys)
