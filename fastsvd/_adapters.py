@@ -1,11 +1,13 @@
 """What fastsvd.torch and fastsvd.jax share: each differentiable function's
 forward pass in numpy (what it returns, and the factors its derivative
-takes) and its reverse mode over fastsvd.gradients' kernels."""
+takes), its reverse and forward modes over fastsvd.gradients' kernels, and
+the checks of their input."""
 from __future__ import annotations
 
 from . import gradients
 from ._eigh import eigh
 from ._isa import compiled as _gufuncs
+from ._kabsch import kabsch
 from ._linalg import _kernel_input, _run_batched, low_rank, pinv, polar, svd
 
 
@@ -101,3 +103,19 @@ def check_shape(shape, name, square=False, side=None):
         raise ValueError(f"fastsvd's {name} takes square matrices, got shape {tuple(shape)}")
     if side is not None:
         gradients._check_polar_side(side, m, n)
+
+
+def kabsch_rotation(p, q, weights, reflection):
+    """kabsch(p, q, weights).rotation, NaN (not an error) for a set it cannot fit."""
+    return kabsch(p, q, weights, reflection=reflection, nonfinite="nan").rotation
+
+
+def kabsch_rotation_vjp(p, q, weights, gr, reflection):
+    """(gp, gq, gw) from the rotation's cotangent."""
+    return gradients.kabsch_rotation_vjp(p, q, gr, weights, reflection=reflection)[:3]
+
+
+def check_point_sets(p_shape, q_shape, name):
+    if len(p_shape) < 2 or p_shape[-1] not in (2, 3) or p_shape[-2:] != q_shape[-2:]:
+        raise ValueError(f"fastsvd's {name} takes point sets p and q of one shape (..., K, d), "
+                         f"d = 2 or 3; got {tuple(p_shape)} and {tuple(q_shape)}")

@@ -30,10 +30,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from . import _adapters
 from ._adapters import VJPS, check_shape, forward, output_shapes
 
 __all__ = ["svd", "svdvals", "nearest_rotation", "polar", "pinv", "low_rank", "eigh",
-           "eigvalsh"]
+           "eigvalsh", "kabsch_rotation"]
 
 
 def _host(kind, parameter, a):
@@ -295,3 +296,64 @@ def eigvalsh(a):
     [1.0, 3.0]
     """
     return _call("eigvalsh", a, square=True)[0]
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(3,))
+def _kabsch_rotation(p, q, weights, reflection):
+    d = p.shape[-1]
+    return jax.pure_callback(
+        lambda *x: np.ascontiguousarray(_adapters.kabsch_rotation(*x, reflection), p.dtype),
+        jax.ShapeDtypeStruct((*p.shape[:-2], d, d), p.dtype), p, q, weights,
+        vmap_method="broadcast_all")
+
+
+def _kabsch_fwd(p, q, weights, reflection):
+    return _kabsch_rotation(p, q, weights, reflection), (p, q, weights)
+
+
+def _kabsch_bwd(reflection, residuals, gr):
+    p, q, weights = residuals
+    specs = tuple(jax.ShapeDtypeStruct(x.shape, x.dtype) for x in residuals)
+    return jax.pure_callback(
+        lambda *x: tuple(np.ascontiguousarray(g, p.dtype) for g in
+                         _adapters.kabsch_rotation_vjp(*x, reflection)),
+        specs, p, q, weights, gr, vmap_method="broadcast_all")
+
+
+_kabsch_rotation.defvjp(_kabsch_fwd, _kabsch_bwd)
+
+
+def kabsch_rotation(p, q, weights=None, *, reflection=False):
+    """The rotation :func:`fastsvd.kabsch` fits to each pair of point sets,
+    differentiable in the points and the weights.
+
+    Parameters
+    ----------
+    p, q : jax.Array
+        (..., K, d) of one shape, d = 2 or 3, float32 or float64.
+    weights : jax.Array, optional
+        (..., K), non-negative; default all 1.
+    reflection : bool, optional
+        As :func:`fastsvd.kabsch`.
+
+    Returns
+    -------
+    jax.Array
+        R (..., d, d), with p ≈ R·q + t.
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> import fastsvd.jax as fj
+    >>> q = jnp.array([[1., 0, 0], [0, 2, 0], [0, 0, 3], [1, 1, 1]])
+    >>> turn = jnp.array([[0., -1, 0], [1, 0, 0], [0, 0, 1]])
+    >>> bool(jnp.allclose(fj.kabsch_rotation(q @ turn.T, q), turn, atol=1e-6))
+    True
+    """
+    p, q = jnp.asarray(p), jnp.asarray(q)
+    _adapters.check_point_sets(p.shape, q.shape, "kabsch_rotation")
+    if p.dtype not in (jnp.float32, jnp.float64):
+        raise TypeError(f"fastsvd.jax takes float32 or float64 arrays, got {p.dtype}")
+    weights = jnp.ones(p.shape[:-1], p.dtype) if weights is None else jnp.asarray(
+        weights, p.dtype)
+    return _kabsch_rotation(p, q.astype(p.dtype), weights, bool(reflection))

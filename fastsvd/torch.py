@@ -37,10 +37,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from . import _adapters
 from ._adapters import JVPS, VJPS, check_shape, forward, output_shapes
 
 __all__ = ["svd", "svdvals", "nearest_rotation", "polar", "pinv", "low_rank", "eigh",
-           "eigvalsh"]
+           "eigvalsh", "kabsch_rotation"]
 
 _DTYPES = (torch.float32, torch.float64)
 
@@ -516,3 +517,91 @@ def eigvalsh(a):
     """
     return _eigvalsh_function(_checked(a, "eigvalsh", square=True))[0]
 
+
+
+@torch.library.custom_op("fastsvd::kabsch_rotation", mutates_args=())
+def _kabsch_op(p: torch.Tensor, q: torch.Tensor, weights: torch.Tensor,
+               reflection: bool) -> torch.Tensor:
+    return _tensors(_adapters.kabsch_rotation(_numpy(p), _numpy(q), _numpy(weights),
+                                              reflection))[0]
+
+
+@_kabsch_op.register_fake
+def _(p, q, weights, reflection):
+    return p.new_empty((*p.shape[:-2], p.shape[-1], p.shape[-1]))
+
+
+@torch.library.custom_op("fastsvd::kabsch_rotation_vjp", mutates_args=())
+def _kabsch_vjp_op(p: torch.Tensor, q: torch.Tensor, weights: torch.Tensor, gr: torch.Tensor,
+                   reflection: bool) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    return _tensors(*_adapters.kabsch_rotation_vjp(_numpy(p), _numpy(q), _numpy(weights),
+                                                   _numpy(gr), reflection))
+
+
+@_kabsch_vjp_op.register_fake
+def _(p, q, weights, gr, reflection):
+    return torch.empty_like(p), torch.empty_like(q), torch.empty_like(weights)
+
+
+class _KabschRotation(torch.autograd.Function):
+    @staticmethod
+    def forward(p, q, weights, reflection):
+        return torch.ops.fastsvd.kabsch_rotation(p, q, weights, reflection)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(*inputs[:3])
+        ctx.reflection = inputs[3]
+
+    @staticmethod
+    def backward(ctx, gr):
+        p, q, weights = ctx.saved_tensors
+        gp, gq, gw = torch.ops.fastsvd.kabsch_rotation_vjp(p, q, weights, gr, ctx.reflection)
+        return gp, gq, gw, None
+
+
+def kabsch_rotation(p, q, weights=None, *, reflection=False):
+    """The rotation :func:`fastsvd.kabsch` fits to each pair of point sets,
+    differentiable in the points and the weights.
+
+    Parameters
+    ----------
+    p, q : torch.Tensor
+        (..., K, d) CPU tensors of one shape, d = 2 or 3, float32 or float64.
+    weights : torch.Tensor, optional
+        (..., K), non-negative; default all 1.
+    reflection : bool, optional
+        As :func:`fastsvd.kabsch`.
+
+    Returns
+    -------
+    torch.Tensor
+        R (..., d, d), with p ≈ R·q + t.
+
+    Examples
+    --------
+    >>> import torch
+    >>> import fastsvd.torch as ft
+    >>> q = torch.randn(10, 3, dtype=torch.float64)
+    >>> turn = torch.tensor([[0., -1, 0], [1, 0, 0], [0, 0, 1]], dtype=torch.float64)
+    >>> torch.allclose(ft.kabsch_rotation(q @ turn.T, q), turn)
+    True
+    """
+    for x, label in ((p, "p"), (q, "q")):
+        _checked_points(x, label)
+    _adapters.check_point_sets(p.shape, q.shape, "kabsch_rotation")
+    weights = p.new_ones(p.shape[:-1]) if weights is None else weights
+    _checked_points(weights, "weights")
+    return _KabschRotation.apply(p, q, weights.to(p.dtype), bool(reflection))
+
+
+def _checked_points(x, name):
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"fastsvd.torch.kabsch_rotation takes torch.Tensors, got "
+                        f"{type(x).__name__} for {name}")
+    if x.device.type != "cpu":
+        raise ValueError(f"fastsvd.torch.kabsch_rotation runs on the CPU: got {name} on "
+                         f"{x.device}; move it with .cpu()")
+    if x.dtype not in _DTYPES:
+        raise TypeError(f"fastsvd.torch.kabsch_rotation takes float32 or float64 tensors, "
+                        f"got {x.dtype} for {name}")

@@ -144,3 +144,15 @@ def test_examples_run():
     import doctest
     failed, attempted = doctest.testmod(fj, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert attempted > 0 and failed == 0
+
+
+def test_kabsch_rotation_check_grads_and_fit():
+    rng = rng_for("jax-kabsch")
+    q = rng.standard_normal((3, 10, 3))
+    p = q @ np.linalg.qr(rng.standard_normal((3, 3)))[0].T + 0.1 * rng.standard_normal(q.shape)
+    w = rng.uniform(0.5, 2.0, (3, 10))
+    weights = jnp.linspace(0.5, 1.5, 9).reshape(3, 3)
+    check_grads(lambda *x: (fj.kabsch_rotation(*x) * weights).sum(),
+                tuple(jnp.asarray(x) for x in (p, q, w)), order=1, modes=["rev"])
+    np.testing.assert_array_equal(fj.kabsch_rotation(jnp.asarray(p), jnp.asarray(q)),
+                                  fastsvd.kabsch(p, q).rotation)

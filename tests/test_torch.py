@@ -232,3 +232,18 @@ def test_examples_run():
     import doctest
     failed, attempted = doctest.testmod(ft, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert attempted > 0 and failed == 0
+
+
+@pytest.mark.parametrize("reflection", [False, True])
+def test_kabsch_rotation_gradcheck_and_fit(reflection):
+    rng = rng_for("torch-kabsch", reflection)
+    q = rng.standard_normal((3, 10, 3))
+    p = q @ np.linalg.qr(rng.standard_normal((3, 3)))[0].T + 0.1 * rng.standard_normal(q.shape)
+    w = rng.uniform(0.5, 2.0, (3, 10))
+    args = tuple(_tensor(x) for x in (p, q, w))
+    assert torch.autograd.gradcheck(
+        lambda p_, q_, w_: ft.kabsch_rotation(p_, q_, w_, reflection=reflection), args)
+    assert torch.equal(ft.kabsch_rotation(*args, reflection=reflection).detach(),
+                       torch.tensor(fastsvd.kabsch(p, q, w, reflection=reflection).rotation))
+    with pytest.raises(ValueError, match="one shape"):
+        ft.kabsch_rotation(args[0], args[1][..., :2])
