@@ -216,6 +216,18 @@ cdef inline void svd_jvp(Py_ssize_t m, Py_ssize_t n, const real* u, const real* 
                 du[i * n + j] += ratio(p, s[j], tol, flag)
 
 
+cdef inline real share(real s_i, real s_j, real carried, real tol,
+                       real* flag) noexcept nogil:
+    """σᵢ/(σᵢ + σⱼ), P's weight of the pair's entry (i, j) (so that σ·G, which
+    overflows at 1e300, is never formed); ½, its limit at σᵢ = σⱼ, where both
+    are under tol, flagged if the pair carried a cotangent (tangent)."""
+    if r_abs(s_i + s_j) <= tol:
+        if carried != 0:
+            flag[0] = 1
+        return <real>0.5
+    return s_i / (s_i + s_j)
+
+
 cdef inline void polar_vjp(Py_ssize_t m, Py_ssize_t n, const real* u, const real* s,
                            const real* vh, const real* gr, const real* gp, real eps,
                            real* ga, real* flag, real* scratch) noexcept nogil:
@@ -225,7 +237,7 @@ cdef inline void polar_vjp(Py_ssize_t m, Py_ssize_t n, const real* u, const real
     cdef real* nn = scratch + MATRIX
     cdef real* x = scratch + 2 * MATRIX
     cdef real* work = scratch + 3 * MATRIX
-    cdef real tol = tolerance(s, n, eps), sym
+    cdef real tol = tolerance(s, n, eps), sym, anti
     cdef Py_ssize_t i, j
     flag[0] = 0
     to_basis(u, gr, vh, mm, work, m, n)
@@ -236,10 +248,11 @@ cdef inline void polar_vjp(Py_ssize_t m, Py_ssize_t n, const real* u, const real
         x[i * n + i] = nn[i * n + i] if gp != NULL else 0
         for j in range(i + 1, n):
             sym = nn[i * n + j] + nn[j * n + i] if gp != NULL else 0
-            x[i * n + j] = ratio(mm[i * n + j] - mm[j * n + i] + s[i] * sym, s[i] + s[j],
-                                 tol, flag)
-            x[j * n + i] = ratio(mm[j * n + i] - mm[i * n + j] + s[j] * sym, s[i] + s[j],
-                                 tol, flag)
+            anti = mm[i * n + j] - mm[j * n + i]
+            x[i * n + j] = (ratio(anti, s[i] + s[j], tol, flag)
+                            + share(s[i], s[j], sym, tol, flag) * sym)
+            x[j * n + i] = (ratio(-anti, s[i] + s[j], tol, flag)
+                            + share(s[j], s[i], sym, tol, flag) * sym)
     in_basis(u, x, vh, ga, work, m, n)
     if m > n:   # (I − U·Uᵀ)·R̄·V·S⁻¹·Vh
         mul_nt(gr, vh, nn, m, n, n)
@@ -264,8 +277,9 @@ cdef inline void polar_jvp(Py_ssize_t m, Py_ssize_t n, const real* u, const real
         for j in range(i + 1, n):
             omega[i * n + j] = ratio(g[i * n + j] - g[j * n + i], s[i] + s[j], tol, flag)
             omega[j * n + i] = -omega[i * n + j]
-            k_[i * n + j] = k_[j * n + i] = ratio(s[i] * g[i * n + j] + s[j] * g[j * n + i],
-                                                  s[i] + s[j], tol, flag)
+            k_[i * n + j] = k_[j * n + i] = (
+                share(s[i], s[j], g[i * n + j] + g[j * n + i], tol, flag) * g[i * n + j]
+                + share(s[j], s[i], g[i * n + j] + g[j * n + i], tol, flag) * g[j * n + i])
     in_basis(u, omega, vh, dr, work, m, n)
     if m > n:   # (I − U·Uᵀ)·dA·V·S⁻¹·Vh
         mul_nt(da, vh, omega, m, n, n)
@@ -283,6 +297,18 @@ cdef inline void inverted(const real* s, real rcond, real* inverse, real* cut,
     for i in range(n):
         cut[i] = 0 if s[i] > cutoff else 1
         inverse[i] = 0 if cut[i] else 1 / s[i]
+
+
+cdef inline real cut_coupling(const real* inverse, const real* cut, Py_ssize_t i,
+                              Py_ssize_t j) noexcept nogil:
+    """How a kept σ couples to a cut one in the pseudo-inverse's derivative:
+    1/σ² of the kept one of the pair (i, j), 0 unless exactly one is cut.
+    (Selected, not multiplied by 0 or 1: 1/σ² may be Inf.)"""
+    if cut[i] and not cut[j]:
+        return inverse[j] * inverse[j]
+    if cut[j] and not cut[i]:
+        return inverse[i] * inverse[i]
+    return 0
 
 
 cdef inline void pinv_vjp(Py_ssize_t m, Py_ssize_t n, const real* u, const real* s,
@@ -303,8 +329,7 @@ cdef inline void pinv_vjp(Py_ssize_t m, Py_ssize_t n, const real* u, const real*
     for i in range(n):
         for j in range(n):
             x[i * n + j] = (-inverse[i] * nt[i * n + j] * inverse[j]
-                            + (cut[i] * inverse[j] * inverse[j]
-                               + inverse[i] * inverse[i] * cut[j]) * nt[j * n + i])
+                            + cut_coupling(inverse, cut, i, j) * nt[j * n + i])
     in_basis(u, x, vh, ga, work, m, n)
     if m > n:   # (I − U·Uᵀ)·X̄ᵀ·V·S⁺²·Vh
         for i in range(m):
@@ -336,8 +361,7 @@ cdef inline void pinv_jvp(Py_ssize_t m, Py_ssize_t n, const real* u, const real*
     for i in range(n):
         for j in range(n):
             y[i * n + j] = (-inverse[i] * g[i * n + j] * inverse[j]
-                            + (inverse[i] * inverse[i] * cut[j]
-                               + cut[i] * inverse[j] * inverse[j]) * g[j * n + i])
+                            + cut_coupling(inverse, cut, i, j) * g[j * n + i])
     if m > n:
         mul_nt(da, vh, work, m, n, n)   # dA·V
     for i in range(n):      # Z = Y·Uᵀ + S⁺²·((I − U·Uᵀ)·dA·V)ᵀ, N×M
@@ -353,13 +377,21 @@ cdef inline void pinv_jvp(Py_ssize_t m, Py_ssize_t n, const real* u, const real*
     mul_tn(vh, z, dx, n, n, m)
 
 
-cdef inline real kept_pair(real s_kept, real s_cut, real tol, real* flag) noexcept nogil:
-    """1 / (σ_kept² − σ_cut²), or 0 (flagged) where the two are within tol."""
-    cdef real gap = s_kept - s_cut
-    if r_abs(gap) <= tol:
+cdef inline void kept_and_cut(real s_kept, real s_cut, real forward, real backward,
+                              real tol, real* flag, real* to_forward,
+                              real* to_backward) noexcept nogil:
+    """The pair (kept σ, cut σ) of a low-rank derivative: with r = σ_cut/σ_kept,
+    to_forward = (forward + r·backward)/(1 − r²) and to_backward =
+    (r·forward + backward)/(1 − r²) (σ² never formed: no overflow at 1e±300);
+    left as they are (0), and flagged, where the two σ are within tol."""
+    cdef real r, w
+    if r_abs(s_kept - s_cut) <= tol:
         flag[0] = 1
-        return 0
-    return 1 / (gap * (s_kept + s_cut))
+        return
+    r = s_cut / s_kept
+    w = 1 / ((1 - r) * (1 + r))
+    to_forward[0] = (forward + r * backward) * w
+    to_backward[0] = (r * forward + backward) * w
 
 
 cdef inline void low_rank_vjp(Py_ssize_t m, Py_ssize_t n, const real* u, const real* s,
@@ -370,7 +402,7 @@ cdef inline void low_rank_vjp(Py_ssize_t m, Py_ssize_t n, const real* u, const r
     cdef real* x = scratch + MATRIX
     cdef real* t = scratch + 2 * MATRIX
     cdef real* work = scratch + 3 * MATRIX
-    cdef real tol = tolerance(s, n, eps), w
+    cdef real tol = tolerance(s, n, eps)
     cdef real keep[MAX_KERNEL_DIM]
     cdef Py_ssize_t a, b
     flag[0] = 0
@@ -381,11 +413,9 @@ cdef inline void low_rank_vjp(Py_ssize_t m, Py_ssize_t n, const real* u, const r
             x[a * n + b] = nn[a * n + b] if a < rank and b < rank else 0
     for a in range(rank):
         for b in range(rank, n):
-            if nn[a * n + b] == 0 and nn[b * n + a] == 0:
-                continue
-            w = kept_pair(s[a], s[b], tol, flag)
-            x[a * n + b] = (s[a] * s[a] * nn[a * n + b] + s[a] * s[b] * nn[b * n + a]) * w
-            x[b * n + a] = (s[a] * s[b] * nn[a * n + b] + s[a] * s[a] * nn[b * n + a]) * w
+            if nn[a * n + b] != 0 or nn[b * n + a] != 0:
+                kept_and_cut(s[a], s[b], nn[a * n + b], nn[b * n + a], tol, flag,
+                             &x[a * n + b], &x[b * n + a])
     in_basis(u, x, vh, ga, work, m, n)
     if m > n:   # (I − U·Uᵀ)·L̄·Vₖ·Vₖᵀ
         mul_nt(gl, vh, t, m, n, n)
@@ -400,7 +430,7 @@ cdef inline void low_rank_jvp(Py_ssize_t m, Py_ssize_t n, const real* u, const r
     cdef real* h = scratch + MATRIX
     cdef real* t = scratch + 2 * MATRIX
     cdef real* work = scratch + 3 * MATRIX
-    cdef real tol = tolerance(s, n, eps), w
+    cdef real tol = tolerance(s, n, eps)
     cdef real keep[MAX_KERNEL_DIM]
     cdef Py_ssize_t a, b
     flag[0] = 0
@@ -411,11 +441,9 @@ cdef inline void low_rank_jvp(Py_ssize_t m, Py_ssize_t n, const real* u, const r
             h[a * n + b] = g[a * n + b] if a < rank and b < rank else 0
     for a in range(rank):
         for b in range(rank, n):
-            if g[a * n + b] == 0 and g[b * n + a] == 0:
-                continue
-            w = kept_pair(s[a], s[b], tol, flag)
-            h[a * n + b] = (s[a] * s[a] * g[a * n + b] + s[a] * s[b] * g[b * n + a]) * w
-            h[b * n + a] = (s[a] * s[b] * g[a * n + b] + s[a] * s[a] * g[b * n + a]) * w
+            if g[a * n + b] != 0 or g[b * n + a] != 0:
+                kept_and_cut(s[a], s[b], g[a * n + b], g[b * n + a], tol, flag,
+                             &h[a * n + b], &h[b * n + a])
     in_basis(u, h, vh, dl, work, m, n)
     if m > n:   # (I − U·Uᵀ)·dA·Vₖ·Vₖᵀ
         mul_nt(da, vh, t, m, n, n)
