@@ -31,6 +31,13 @@ def test_stubs_list_the_gufuncs_of_the_table(stub):
     assert _stub_names(stub) == set(_gufunc_table.NAMES)
 
 
+def test_the_gradients_stub_lists_the_module():
+    with open(os.path.join(PACKAGE, "gradients.pyi"), encoding="utf-8") as f:
+        tree = ast.parse(f.read())
+    stubbed = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+    assert stubbed == set(fastsvd.gradients.__all__)
+
+
 def test_every_gufunc_of_the_table_is_exported_and_pickles_by_module():
     assert set(_gufunc_table.NAMES) <= set(fastsvd.gufuncs.__all__)
     for name, flavour, _wide, signature, doc in _gufunc_table.GUFUNCS:
