@@ -12,6 +12,10 @@ Install with ``pip install "fastsvd[torch]"`` (PyTorch's CPU build:
 ``pip install torch==2.13.0`` first, or pip fetches a CUDA one).  Tensors
 reach the kernels as numpy views, without copies; the results come back the
 same way.  Each function's backward reuses the factors its forward computed.
+With ``create_graph=True`` (double backward, ``gradgradcheck``,
+``torch.func.hessian``; ``torch.func.grad`` asks for it too) the backward is
+the same formulas in torch operations on factors that carry autograd, so
+second derivatives come out too, at some cost in speed.
 
 Their derivatives stay finite where the functions are differentiable and
 PyTorch's own give NaN: ``nearest_rotation`` and ``polar`` of rotations, the
@@ -97,8 +101,7 @@ def _(kind, a, factors, tangent, parameter):
 
 
 class _Backward(torch.autograd.Function):
-    """The backward operator inside autograd: fastsvd has no second
-    derivatives, and says so rather than give zero."""
+    """The backward operator inside autograd, when no graph of it is wanted."""
 
     @staticmethod
     def forward(kind, a, factors, grads, parameter):
@@ -110,9 +113,111 @@ class _Backward(torch.autograd.Function):
         pass
 
     @staticmethod
-    def backward(ctx, grad):
-        raise NotImplementedError("fastsvd.torch has no second derivatives (double "
-                                  "backward, gradgradcheck, torch.func.hessian)")
+    def backward(ctx, grad):   # (not reached: create_graph takes _traced_vjp)
+        raise NotImplementedError("fastsvd.torch: differentiate with create_graph=True")
+
+
+# --- Second derivatives: with create_graph, the backward is the same
+# formulas in torch operations on factors that carry autograd (fastsvd's own
+# differentiable svd and eigh), which autograd then differentiates.
+
+def _mT(x):
+    return x.transpose(-1, -2)
+
+
+def _over(numerator, denominator, tol):
+    """numerator / denominator, 0 where |denominator| ≤ tol (as the kernels)."""
+    large = denominator.abs() > tol
+    return torch.where(large, numerator / torch.where(large, denominator, 1), 0)
+
+
+def _traced_vjp(kind, a, grads, parameter):
+    """The cotangent of a, as _adapters.VJPS[kind] gives it, in torch operations."""
+    if kind in ("eigh", "eigvalsh"):
+        w, q = _eigh_function(a, None)
+        n = w.shape[-1]
+        x = torch.diag_embed(grads[0])
+        if kind == "eigh":
+            tol = _tolerance(parameter, a, n, n) * w.abs().amax(-1)[..., None, None]
+            j = _mT(q) @ grads[1]
+            x = x + _over((j - _mT(j)) / 2, w[..., None, :] - w[..., :, None], tol)
+        ga = q @ x @ _mT(q)
+        return (ga + _mT(ga)) / 2
+    m, n = a.shape[-2:]
+    transposed = kind == "polar-left" or (m < n and kind in ("svd", "svdvals", "pinv",
+                                                              "low_rank"))
+    if transposed:     # Aᵀ's factors: its SVD is (V, S, U)
+        a = _mT(a)
+        if kind == "svd":
+            grads = [_mT(grads[2]), grads[1], _mT(grads[0])]
+        elif kind != "svdvals":
+            grads = [_mT(grads[0]), *grads[1:]]
+    ga = _traced_tall_vjp("polar-right" if kind == "polar-left" else kind, a, grads,
+                          parameter)
+    return _mT(ga) if transposed else ga
+
+
+def _tolerance(eps, a, m, n):
+    return 10 * max(m, n) * torch.finfo(a.dtype).eps if eps is None else eps
+
+
+def _traced_tall_vjp(kind, a, grads, parameter):
+    u, s, vh = (_signed_svd_function if kind == "nearest_rotation" else _svd_function)(a, None)
+    m, n = a.shape[-2:]
+    v = _mT(vh)
+    tol = (_tolerance(None if kind in ("pinv", "low_rank") else parameter, a, m, n)
+           * s.abs().amax(-1)[..., None, None])
+    s_i, s_j = s[..., :, None], s[..., None, :]
+    off = ~torch.eye(n, dtype=torch.bool)
+    complement = None       # Y, weights: (Y − U·Uᵀ·Y)·diag(weights)·Vh, for M > N
+    if kind == "svdvals":
+        x = torch.diag_embed(grads[0])
+    elif kind == "svd":
+        gu, gs, gvh = grads
+        j, k = _mT(u) @ gu, vh @ _mT(gvh)
+        jj, kk = j - _mT(j), k - _mT(k)
+        x = torch.where(off, _over((jj - kk) / 2, s_i + s_j, tol)
+                        + _over((jj + kk) / 2, s_j - s_i, tol), torch.diag_embed(gs))
+        complement = gu, _over(torch.ones_like(s), s[..., None, :], tol)[..., 0, :]
+    elif kind in ("nearest_rotation", "polar-right"):
+        gr = grads[0]
+        mm = _mT(u) @ gr @ v
+        x = _over(mm - _mT(mm), s_i + s_j, tol)
+        if kind == "polar-right":
+            nn = vh @ grads[1] @ v
+            share = torch.where((s_i + s_j).abs() > tol,
+                                s_i / torch.where((s_i + s_j).abs() > tol, s_i + s_j, 1), 0.5)
+            x = x + torch.where(off, share * (nn + _mT(nn)), nn)
+        complement = gr @ v, _over(torch.ones_like(s), s[..., None, :], tol)[..., 0, :]
+    elif kind == "pinv":
+        gx = grads[0]
+        kept = s > parameter * s[..., :1]
+        inverse = torch.where(kept, 1 / torch.where(kept, s, 1), 0)
+        nt = vh @ gx @ u
+        p_i, p_j = inverse[..., :, None], inverse[..., None, :]
+        kept_i, kept_j = kept[..., :, None], kept[..., None, :]
+        coupling = torch.where(~kept_i & kept_j, p_j * p_j,
+                               torch.where(kept_i & ~kept_j, p_i * p_i, 0))
+        x = -p_i * nt * p_j + coupling * _mT(nt)
+        complement = _mT(gx) @ v, inverse * inverse
+    else:   # low_rank
+        rank = int(parameter)
+        gl = grads[0]
+        nn = _mT(u) @ gl @ v
+        keep = torch.arange(n) < rank
+        keep_i, keep_j = keep[:, None], keep[None, :]
+        r = _over(s_j, s_i, 0)          # σ_cut/σ_kept for the kept i, cut j
+        pair = keep_i & ~keep_j & ((s_i - s_j).abs() > tol)
+        w = torch.where(pair, 1 / torch.where(pair, (1 - r) * (1 + r), 1), 0)
+        upper = (nn + r * _mT(nn)) * w       # the (kept, cut) entries
+        lower = _mT((r * nn + _mT(nn)) * w)  # the (cut, kept) ones
+        x = torch.where(keep_i & keep_j, nn, 0) + upper + lower
+        complement = gl @ v, keep.to(s.dtype).expand(s.shape)
+    ga = u @ x @ vh
+    if m > n and complement is not None:
+        y, weights = complement
+        ga = ga + ((y - u @ (_mT(u) @ y)) * weights[..., None, :]) @ vh
+    return ga
 
 
 def _differentiable(op, kind, visible, factors=None, parameter=None):
@@ -147,8 +252,11 @@ def _differentiable(op, kind, visible, factors=None, parameter=None):
             a, *saved = ctx.saved_tensors
             cotangents = [a.new_zeros(shape) if g is None else g
                           for g, shape in zip(grads[:visible], ctx.shapes)]
-            return (_Backward.apply(ctx.kind, a, saved, cotangents, ctx.parameter),) + (
-                None,) * (ctx.inputs - 1)
+            if torch.is_grad_enabled() and not torch.compiler.is_compiling():
+                ga = _traced_vjp(ctx.kind, a, cotangents, ctx.parameter)   # create_graph
+            else:
+                ga = _Backward.apply(ctx.kind, a, saved, cotangents, ctx.parameter)
+            return (ga,) + (None,) * (ctx.inputs - 1)
 
     class WithForwardMode(Function):
         @staticmethod
@@ -192,6 +300,18 @@ def _svd_op(a: torch.Tensor, eps: float | None) -> tuple[torch.Tensor, torch.Ten
 
 
 @_svd_op.register_fake
+def _(a, eps):
+    return _empty_factors(a)
+
+
+@torch.library.custom_op("fastsvd::signed_svd", mutates_args=())
+def _signed_svd_op(a: torch.Tensor, eps: float | None) -> tuple[torch.Tensor, torch.Tensor,
+                                                                torch.Tensor]:
+    """(For the rotation's second derivatives.)"""
+    return _tensors(*forward("nearest_rotation", _numpy(a), None)[1])
+
+
+@_signed_svd_op.register_fake
 def _(a, eps):
     return _empty_factors(a)
 
@@ -288,6 +408,7 @@ def _input(index):
 
 
 _svd_function = _differentiable(_svd_op, "svd", 3, parameter=_input(1))
+_signed_svd_function = _differentiable(_signed_svd_op, "svd", 3, parameter=_input(1))
 _svdvals_function = _differentiable(_svdvals_op, "svdvals", 1, factors=_after_outputs(1))
 _rotation_function = _differentiable(_rotation_op, "nearest_rotation", 1,
                                      factors=_after_outputs(1), parameter=_input(1))
