@@ -265,14 +265,14 @@ GRADIENTS = {
     "pinv_vjp": (pinv, _thin, lambda f, g: gradients.pinv_vjp(*f, g[2])),
     "low_rank_vjp(·, 1)": (lambda a: low_rank(a, 1), _thin,
                            lambda f, g: gradients.low_rank_vjp(*f, 1, g[0])),
-    "eigh_vjp": (eigh, lambda a: eigh(a), lambda f, g: gradients.eigh_vjp(*f, g[1], g[0])),
-    "eigvalsh_vjp": (eigvalsh, lambda a: eigh(a), lambda f, g: gradients.eigvalsh_vjp(*f, g[1])),
+    "eigh_vjp": (eigh, eigh, lambda f, g: gradients.eigh_vjp(*f, g[1], g[0])),
+    "eigvalsh_vjp": (eigvalsh, eigh, lambda f, g: gradients.eigvalsh_vjp(*f, g[1])),
     "svd_jvp": (_thin, _thin, lambda f, g: gradients.svd_jvp(*f, g[0])),
     "nearest_rotation_jvp": (nearest_rotation, _signed,
                              lambda f, g: gradients.nearest_rotation_jvp(*f, g[0])),
     "polar_jvp": (polar, _thin, lambda f, g: gradients.polar_jvp(*f, g[0])),
     "pinv_jvp": (pinv, _thin, lambda f, g: gradients.pinv_jvp(*f, g[0])),
-    "eigh_jvp": (eigh, lambda a: eigh(a), lambda f, g: gradients.eigh_jvp(*f, g[0])),
+    "eigh_jvp": (eigh, eigh, lambda f, g: gradients.eigh_jvp(*f, g[0])),
 }
 
 

@@ -357,10 +357,6 @@ def _check_polar_side(side, m, n):
     return side == "left"
 
 
-def _polar_orientation(f, side):
-    return _check_polar_side(side, f.m, f.n)
-
-
 def polar_vjp(u, s, vh, gr, gp=None, *, side="right", eps=None, workers=1):
     """The cotangent of A from those of its polar factors R and P.
 
@@ -402,7 +398,7 @@ def polar_vjp(u, s, vh, gr, gp=None, *, side="right", eps=None, workers=1):
     True
     """
     f = _Factors(u, s, vh, gr, gp)
-    transposed = _polar_orientation(f, side)
+    transposed = _check_polar_side(side, f.m, f.n)
     if transposed != f.wide:    # square, side="left": P·R = A ⇔ Rᵀ·P = Aᵀ
         f = _Factors(np.asarray(vh).mT, s, np.asarray(u).mT, gr, gp)
     gp = f.zeros(f.vh.shape) if gp is None else f.cast(gp)
@@ -450,7 +446,7 @@ def polar_jvp(u, s, vh, da, *, side="right", eps=None, workers=1):
            [0.5, 0. ]]))
     """
     f = _Factors(u, s, vh, da)
-    transposed = _polar_orientation(f, side)
+    transposed = _check_polar_side(side, f.m, f.n)
     if transposed != f.wide:
         f = _Factors(np.asarray(vh).mT, s, np.asarray(u).mT, da)
     dr, dp, degenerate = _run(_gufuncs.polar_jvp,

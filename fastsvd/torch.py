@@ -52,15 +52,22 @@ _DTYPES = (torch.float32, torch.float64)
 
 def _checked(a, name, square=False, side=None):
     """a, if fastsvd's kernels take it: a real CPU tensor of (…, M, N) matrices."""
-    if not isinstance(a, torch.Tensor):
-        raise TypeError(f"fastsvd.torch.{name} takes a torch.Tensor, got {type(a).__name__}")
-    if a.device.type != "cpu":
-        raise ValueError(f"fastsvd.torch.{name} runs on the CPU: got a tensor on "
-                         f"{a.device}; move it with .cpu()")
-    if a.dtype not in _DTYPES:
-        raise TypeError(f"fastsvd.torch.{name} takes float32 or float64 tensors, got {a.dtype}")
-    check_shape(a.shape, name, square, side)
+    check_shape(_checked_tensor(a, name).shape, name, square, side)
     return a
+
+
+def _checked_tensor(x, name, argument="a"):
+    """x, a float32 or float64 CPU tensor, or a clear error."""
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"fastsvd.torch.{name} takes torch.Tensors, got "
+                        f"{type(x).__name__} for {argument}")
+    if x.device.type != "cpu":
+        raise ValueError(f"fastsvd.torch.{name} runs on the CPU: got {argument} on "
+                         f"{x.device}; move it with .cpu()")
+    if x.dtype not in _DTYPES:
+        raise TypeError(f"fastsvd.torch.{name} takes float32 or float64 tensors, got "
+                        f"{x.dtype} for {argument}")
+    return x
 
 
 def _numpy(t):
@@ -709,20 +716,9 @@ def kabsch_rotation(p, q, weights=None, *, reflection=False):
     True
     """
     for x, label in ((p, "p"), (q, "q")):
-        _checked_points(x, label)
+        _checked_tensor(x, "kabsch_rotation", label)
     _adapters.check_point_sets(p.shape, q.shape, "kabsch_rotation")
     weights = p.new_ones(p.shape[:-1]) if weights is None else weights
-    _checked_points(weights, "weights")
+    _checked_tensor(weights, "kabsch_rotation", "weights")
     return _KabschRotation.apply(p, q, weights.to(p.dtype), bool(reflection))
 
-
-def _checked_points(x, name):
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"fastsvd.torch.kabsch_rotation takes torch.Tensors, got "
-                        f"{type(x).__name__} for {name}")
-    if x.device.type != "cpu":
-        raise ValueError(f"fastsvd.torch.kabsch_rotation runs on the CPU: got {name} on "
-                         f"{x.device}; move it with .cpu()")
-    if x.dtype not in _DTYPES:
-        raise TypeError(f"fastsvd.torch.kabsch_rotation takes float32 or float64 tensors, "
-                        f"got {x.dtype} for {name}")

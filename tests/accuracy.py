@@ -253,6 +253,17 @@ def with_singular_values(rng, m, n, sigma):
         @ random_orthogonal(rng, n)[:, :p].T
 
 
+def separated(rng, m, n, count, decay=0.95):
+    """count M×N matrices (float64) whose σ fall from 2 by the factor decay
+    each, well apart for derivatives; the odd square ones with det < 0."""
+    k = min(m, n)
+    sigma = np.geomspace(2, 2 * decay ** (k - 1), k)
+    a = np.stack([with_singular_values(rng, m, n, sigma) for _ in range(count)])
+    if m == n:
+        a[1::2, 0] *= -1
+    return a
+
+
 def well_conditioned(rng, m, n):
     """A random M×N matrix with 2-norm condition number κ < 10, and its κ."""
     while True:

@@ -22,6 +22,7 @@ from accuracy import (
     param_id,
     random_orthogonal,
     rng_for,
+    separated,
     with_singular_values,
 )
 
@@ -117,17 +118,6 @@ def _cases():
 CASES = list(_cases())
 
 
-def separated(rng, m, n, count=6):
-    """Matrices with well separated σ (gaps ≥ 5 %), and half of the square
-    ones with det < 0."""
-    k = min(m, n)
-    sigma = np.geomspace(2, 2 * 0.95 ** (k - 1), k)
-    a = np.stack([with_singular_values(rng, m, n, sigma) for _ in range(count)])
-    if m == n:
-        a[1::2, 0] *= -1
-    return a
-
-
 def _inner(xs, ys):
     return sum(float(np.vdot(np.asarray(x, np.float64), np.asarray(y, np.float64)))
                for x, y in zip(xs, ys))
@@ -146,7 +136,7 @@ def _norm(xs):
 def test_reverse_mode_is_the_adjoint_of_forward_mode(name, shape, dtype):
     function = FUNCTIONS[name]
     rng = rng_for("adjoint", name, shape, dtype.__name__)
-    a = separated(rng, *shape).astype(dtype)
+    a = separated(rng, *shape, 6).astype(dtype)
     factors = function.factors(a)
     outputs = function.forward(a)
     cotangents = [rng.standard_normal(np.shape(x)).astype(dtype) for x in outputs]
@@ -179,7 +169,7 @@ def _aligned(outputs, reference, name):
 def test_forward_mode_matches_central_differences(name, shape):
     function = FUNCTIONS[name]
     rng = rng_for("differences", name, shape)
-    a = separated(rng, *shape)
+    a = separated(rng, *shape, 6)
     da = rng.standard_normal(a.shape)
     h = 1e-6 * float(np.linalg.norm(a[0], 2))
     tangents, degenerate = function.jvp(function.factors(a), da)
@@ -487,7 +477,7 @@ def _check_scaled(name, scale):
     function = FUNCTIONS[name]
     shape = {"tall": (4, 3), "wide": (3, 4)}.get(function.shapes, (3, 3))
     rng = rng_for("scaled", name, scale)
-    _check_finite_and_adjoint(function, separated(rng, *shape) * scale, rng)
+    _check_finite_and_adjoint(function, separated(rng, *shape, 6) * scale, rng)
 
 
 def _check_finite_and_adjoint(function, a, rng):

@@ -12,19 +12,13 @@ from jax.test_util import check_grads  # noqa: E402
 
 import fastsvd  # noqa: E402
 import fastsvd.jax as fj  # noqa: E402
-from accuracy import eps, rng_for, with_singular_values  # noqa: E402
+from accuracy import eps, rng_for, separated  # noqa: E402
 
 AGREEMENT_FACTOR = 100     # ε, relative to the gradient's size, as for PyTorch
 
 
 def _separated(key, m, n, count=3):
-    rng = rng_for("jax", key, m, n)
-    k = min(m, n)
-    a = np.stack([with_singular_values(rng, m, n, np.geomspace(2, 2 * 0.8 ** (k - 1), k))
-                  for _ in range(count)])
-    if m == n:
-        a[1::2, 0] *= -1
-    return jnp.asarray(a)
+    return separated(rng_for("jax", key, m, n), m, n, count, decay=0.8)
 
 
 def _jax_rotation(a):

@@ -8,7 +8,8 @@ torch = pytest.importorskip("torch")
 
 import fastsvd  # noqa: E402
 import fastsvd.torch as ft  # noqa: E402
-from accuracy import eps, rng_for, with_singular_values  # noqa: E402
+from fastsvd._bench import _torch_rotation as torch_rotation  # noqa: E402
+from accuracy import eps, rng_for, separated, with_singular_values  # noqa: E402
 
 # PyTorch's gradients and fastsvd's agree to this many ε (relative to the
 # gradient's size) on inputs with well separated σ.
@@ -20,19 +21,11 @@ def _tensor(a, requires_grad=True):
 
 
 def _separated(key, m, n, count=4):
-    rng = rng_for("torch", key, m, n)
-    k = min(m, n)
-    a = np.stack([with_singular_values(rng, m, n, np.geomspace(2, 2 * 0.8 ** (k - 1), k))
-                  for _ in range(count)])
-    if m == n:
-        a[1::2, 0] *= -1
-    return a
+    return separated(rng_for("torch", key, m, n), m, n, count, decay=0.8)
 
 
 def _torch_rotation(a):
-    u, s, vh = torch.linalg.svd(a)
-    d = torch.linalg.det(u @ vh)
-    return torch.cat([u[..., :-1], u[..., -1:] * d[..., None, None]], -1) @ vh
+    return torch_rotation(torch, a)     # the bench's: U·diag(1, …, det)·Vh
 
 
 def _torch_polar(a):
