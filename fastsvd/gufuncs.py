@@ -6,7 +6,9 @@ for M < N (see _gufunc_table.py); ``fastsvd.svd`` picks between them.  A
 matrix holding NaN or Inf gets NaN outputs and raises the floating-point
 "invalid" flag (a RuntimeWarning under numpy's default errstate).  A shape the
 gufunc does not take (M or N above ``MAX_KERNEL_DIM``, or the wrong
-orientation) raises ``ValueError``.
+orientation) raises ``ValueError``.  The derivatives' gufuncs (``*_vjp``,
+``*_jvp``; :mod:`fastsvd.gradients` is their interface) take the forward
+call's factors of M ≥ N matrices and give NaN for NaN, without the flag.
 """
 from ._gufunc_table import NAMES
 from ._isa import compiled as _compiled
