@@ -8,7 +8,8 @@ matrix holding NaN or Inf gets NaN outputs and raises the floating-point
 gufunc does not take (M or N above ``MAX_KERNEL_DIM``, or the wrong
 orientation) raises ``ValueError``.  The derivatives' gufuncs (``*_vjp``,
 ``*_jvp``; :mod:`fastsvd.gradients` is their interface) take the forward
-call's factors of M ≥ N matrices and give NaN for NaN, without the flag.
+call's factors of M ≥ N matrices and give NaN for NaN, which they do not
+flag as the decompositions do.
 """
 from ._gufunc_table import NAMES
 from ._isa import compiled as _compiled
