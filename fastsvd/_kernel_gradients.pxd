@@ -394,38 +394,14 @@ cdef inline void kept_and_cut(real s_kept, real s_cut, real forward, real backwa
     to_backward[0] = (r * forward + backward) * w
 
 
-cdef inline void low_rank_vjp(Py_ssize_t m, Py_ssize_t n, const real* u, const real* s,
-                              const real* vh, Py_ssize_t rank, const real* gl, real eps,
-                              real* ga, real* flag, real* scratch) noexcept nogil:
-    """ga from the cotangent of L = U·Sₖ·Vh (the `rank` largest σ kept)."""
-    cdef real* nn = scratch
-    cdef real* x = scratch + MATRIX
-    cdef real* t = scratch + 2 * MATRIX
-    cdef real* work = scratch + 3 * MATRIX
-    cdef real tol = tolerance(s, n, eps)
-    cdef real keep[MAX_KERNEL_DIM]
-    cdef Py_ssize_t a, b
-    flag[0] = 0
-    to_basis(u, gl, vh, nn, work, m, n)
-    for a in range(n):
-        keep[a] = 1 if a < rank else 0
-        for b in range(n):
-            x[a * n + b] = nn[a * n + b] if a < rank and b < rank else 0
-    for a in range(rank):
-        for b in range(rank, n):
-            if nn[a * n + b] != 0 or nn[b * n + a] != 0:
-                kept_and_cut(s[a], s[b], nn[a * n + b], nn[b * n + a], tol, flag,
-                             &x[a * n + b], &x[b * n + a])
-    in_basis(u, x, vh, ga, work, m, n)
-    if m > n:   # (I − U·Uᵀ)·L̄·Vₖ·Vₖᵀ
-        mul_nt(gl, vh, t, m, n, n)
-        add_complement(u, t, nn, keep, s, vh, ga, work, 0, flag, m, n)
-
-
-cdef inline void low_rank_jvp(Py_ssize_t m, Py_ssize_t n, const real* u, const real* s,
-                              const real* vh, Py_ssize_t rank, const real* da, real eps,
-                              real* dl, real* flag, real* scratch) noexcept nogil:
-    """The tangent of L = U·Sₖ·Vh from dA."""
+cdef inline void low_rank_derivative(Py_ssize_t m, Py_ssize_t n, const real* u,
+                                     const real* s, const real* vh, Py_ssize_t rank,
+                                     const real* y, real eps, real* out, real* flag,
+                                     real* scratch) noexcept nogil:
+    """The derivative of L = U·Sₖ·Vh (the `rank` largest σ kept) applied to Y:
+    the tangent of L for Y = dA, and the cotangent of A for Y = L̄, the same
+    map (it is self-adjoint: in the factors' basis it keeps the kept block,
+    and weighs each kept and cut pair's two entries symmetrically)."""
     cdef real* g = scratch
     cdef real* h = scratch + MATRIX
     cdef real* t = scratch + 2 * MATRIX
@@ -434,7 +410,7 @@ cdef inline void low_rank_jvp(Py_ssize_t m, Py_ssize_t n, const real* u, const r
     cdef real keep[MAX_KERNEL_DIM]
     cdef Py_ssize_t a, b
     flag[0] = 0
-    to_basis(u, da, vh, g, work, m, n)
+    to_basis(u, y, vh, g, work, m, n)
     for a in range(n):
         keep[a] = 1 if a < rank else 0
         for b in range(n):
@@ -444,10 +420,10 @@ cdef inline void low_rank_jvp(Py_ssize_t m, Py_ssize_t n, const real* u, const r
             if g[a * n + b] != 0 or g[b * n + a] != 0:
                 kept_and_cut(s[a], s[b], g[a * n + b], g[b * n + a], tol, flag,
                              &h[a * n + b], &h[b * n + a])
-    in_basis(u, h, vh, dl, work, m, n)
-    if m > n:   # (I − U·Uᵀ)·dA·Vₖ·Vₖᵀ
-        mul_nt(da, vh, t, m, n, n)
-        add_complement(u, t, g, keep, s, vh, dl, work, 0, flag, m, n)
+    in_basis(u, h, vh, out, work, m, n)
+    if m > n:   # (I − U·Uᵀ)·Y·Vₖ·Vₖᵀ
+        mul_nt(y, vh, t, m, n, n)
+        add_complement(u, t, g, keep, s, vh, out, work, 0, flag, m, n)
 
 
 cdef inline void eigh_vjp(Py_ssize_t n, const real* w, const real* q, const real* gw,
@@ -522,9 +498,9 @@ cdef inline void gradient_matrix(Gradient kind, Py_ssize_t m, Py_ssize_t n, real
                   slot[6], scratch)
     elif kind == PINV_VJP:
         pinv_vjp(m, n, slot[0], slot[1], slot[2], slot[3][0], slot[4], slot[5], scratch)
-    elif kind == LOW_RANK_VJP:
-        low_rank_vjp(m, n, slot[0], slot[1], slot[2], <Py_ssize_t>slot[3][0], slot[4],
-                     slot[5][0], slot[6], slot[7], scratch)
+    elif kind == LOW_RANK_VJP or kind == LOW_RANK_JVP:     # (one self-adjoint map)
+        low_rank_derivative(m, n, slot[0], slot[1], slot[2], <Py_ssize_t>slot[3][0],
+                            slot[4], slot[5][0], slot[6], slot[7], scratch)
     elif kind == EIGH_VJP:
         eigh_vjp(n, slot[1], slot[0], slot[2], slot[3], slot[4][0], slot[5], slot[6],
                  scratch)
@@ -544,9 +520,6 @@ cdef inline void gradient_matrix(Gradient kind, Py_ssize_t m, Py_ssize_t n, real
                   scratch + 4 * MATRIX, slot[6], scratch)
     elif kind == PINV_JVP:
         pinv_jvp(m, n, slot[0], slot[1], slot[2], slot[3][0], slot[4], slot[5], scratch)
-    elif kind == LOW_RANK_JVP:
-        low_rank_jvp(m, n, slot[0], slot[1], slot[2], <Py_ssize_t>slot[3][0], slot[4],
-                     slot[5][0], slot[6], slot[7], scratch)
     elif kind == EIGH_JVP:
         eigh_jvp(n, slot[1], slot[0], slot[2], slot[3][0], slot[4], slot[5], slot[6],
                  scratch)
