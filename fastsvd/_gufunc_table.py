@@ -151,8 +151,10 @@ GRADIENT_GUFUNCS = (
      _VJP_DOC.format("the nearest rotation, from the signed SVD; and the eps flag")),
     ("pinv_vjp", "pinv-vjp", f"{_FACTORS},(),(n,m)->(m,n)", "rrrrr->r",
      _VJP_DOC.format("the pseudo-inverse with cutoff rcond")),
+    # (Also low_rank's forward mode: that derivative is self-adjoint.)
     ("low_rank_vjp", "low-rank-vjp", f"{_FACTORS},(),(m,n),()->(m,n),()", "rrrirr->rb",
-     _VJP_DOC.format("the best rank-k approximation; and the eps flag")),
+     _VJP_DOC.format("the best rank-k approximation, and its forward mode (the map is "
+                     "self-adjoint); and the eps flag")),
     ("eigh_vjp", "eigh-vjp", "(n,n),(n),(n),(n,n),()->(n,n),()", "rrrrr->rb",
      _VJP_DOC.format("eigh, symmetric; and the eps flag")),
     ("eigvalsh_vjp", "eigvalsh-vjp", "(n,n),(n),(n)->(n,n)", "rrr->r",
@@ -167,8 +169,6 @@ GRADIENT_GUFUNCS = (
      _JVP_DOC.format("the nearest rotation, from the signed SVD; and the eps flag")),
     ("pinv_jvp", "pinv-jvp", f"{_FACTORS},(),(m,n)->(n,m)", "rrrrr->r",
      _JVP_DOC.format("the pseudo-inverse with cutoff rcond (M ≥ N)")),
-    ("low_rank_jvp", "low-rank-jvp", f"{_FACTORS},(),(m,n),()->(m,n),()", "rrrirr->rb",
-     _JVP_DOC.format("the best rank-k approximation (M ≥ N); and the eps flag")),
     ("eigh_jvp", "eigh-jvp", "(n,n),(n),(n,n),()->(n),(n,n),()", "rrrr->rrb",
      _JVP_DOC.format("eigh, dA taken symmetric: dλ, dQ; and the eps flag")),
     ("eigvalsh_jvp", "eigvalsh-jvp", "(n,n),(n),(n,n)->(n)", "rrr->r",

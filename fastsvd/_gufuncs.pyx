@@ -22,7 +22,7 @@ from fastsvd._kernel_gradients cimport (Gradient, gradient_matrix, MATRIX, SCRAT
                                         SVD_VJP, SVDVALS_VJP, POLAR_VJP, ROTATION_VJP,
                                         PINV_VJP, LOW_RANK_VJP, EIGH_VJP, EIGVALSH_VJP,
                                         SVD_JVP, SVDVALS_JVP, POLAR_JVP, ROTATION_JVP,
-                                        PINV_JVP, LOW_RANK_JVP, EIGH_JVP, EIGVALSH_JVP)
+                                        PINV_JVP, EIGH_JVP, EIGVALSH_JVP)
 from fastsvd._kernel_derived cimport (SIGNED, CANONICAL, ROTATION, POLAR_FROM_V, POLAR_FROM_U,
                                       PSEUDO_INVERSE, LOW_RANK)
 
@@ -303,7 +303,7 @@ _GRADIENT_KINDS = {
     "rotation-vjp": ROTATION_VJP, "pinv-vjp": PINV_VJP, "low-rank-vjp": LOW_RANK_VJP,
     "eigh-vjp": EIGH_VJP, "eigvalsh-vjp": EIGVALSH_VJP, "svd-jvp": SVD_JVP,
     "svdvals-jvp": SVDVALS_JVP, "polar-jvp": POLAR_JVP, "rotation-jvp": ROTATION_JVP,
-    "pinv-jvp": PINV_JVP, "low-rank-jvp": LOW_RANK_JVP, "eigh-jvp": EIGH_JVP,
+    "pinv-jvp": PINV_JVP, "eigh-jvp": EIGH_JVP,
     "eigvalsh-jvp": EIGVALSH_JVP}
 _NUMPY_TYPES = {"i": cnp.NPY_INTP, "b": cnp.NPY_BOOL}
 

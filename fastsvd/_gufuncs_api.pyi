@@ -49,7 +49,6 @@ svdvals_jvp: np.ufunc
 polar_jvp: np.ufunc
 rotation_jvp: np.ufunc
 pinv_jvp: np.ufunc
-low_rank_jvp: np.ufunc
 eigh_jvp: np.ufunc
 eigvalsh_jvp: np.ufunc
 MAX_KERNEL_DIM: int

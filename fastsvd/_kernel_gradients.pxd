@@ -35,8 +35,8 @@ cdef enum Gradient:
     SVD_VJP, SVDVALS_VJP, POLAR_VJP, ROTATION_VJP, PINV_VJP, LOW_RANK_VJP, EIGH_VJP
     EIGVALSH_VJP
     # Forward mode: the outputs' tangents from the tangent dA.
-    SVD_JVP, SVDVALS_JVP, POLAR_JVP, ROTATION_JVP, PINV_JVP, LOW_RANK_JVP, EIGH_JVP
-    EIGVALSH_JVP
+    # (low_rank's is LOW_RANK_VJP's map: it is self-adjoint.)
+    SVD_JVP, SVDVALS_JVP, POLAR_JVP, ROTATION_JVP, PINV_JVP, EIGH_JVP, EIGVALSH_JVP
 
 
 cdef inline void mul_nn(const real* a, const real* b, real* out, Py_ssize_t rows,
@@ -498,7 +498,7 @@ cdef inline void gradient_matrix(Gradient kind, Py_ssize_t m, Py_ssize_t n, real
                   slot[6], scratch)
     elif kind == PINV_VJP:
         pinv_vjp(m, n, slot[0], slot[1], slot[2], slot[3][0], slot[4], slot[5], scratch)
-    elif kind == LOW_RANK_VJP or kind == LOW_RANK_JVP:     # (one self-adjoint map)
+    elif kind == LOW_RANK_VJP:     # (also the forward mode: the map is self-adjoint)
         low_rank_derivative(m, n, slot[0], slot[1], slot[2], <Py_ssize_t>slot[3][0],
                             slot[4], slot[5][0], slot[6], slot[7], scratch)
     elif kind == EIGH_VJP:

@@ -570,12 +570,18 @@ def low_rank_vjp(u, s, vh, k, gl, *, eps=None, workers=1):
     array([[1. , 1.5],
            [1.5, 0. ]])
     """
-    f = _Factors(u, s, vh, gl)
-    ga, degenerate = _run(_gufuncs.low_rank_vjp,
-                          (f.u, f.s, f.vh, np.asarray(k, np.intp),
-                           f.cast(gl, transpose=f.wide), _eps(eps, f.dtype, f.m, f.n)),
-                          (2, 1, 2, 0, 2, 0), workers)
-    return f.flip(ga), degenerate
+    return _low_rank_derivative(u, s, vh, k, gl, eps, workers)
+
+
+def _low_rank_derivative(u, s, vh, k, y, eps, workers):
+    """low_rank's derivative applied to y: the same map in both modes, as it
+    is self-adjoint (the kernel's docstring says why)."""
+    f = _Factors(u, s, vh, y)
+    out, degenerate = _run(_gufuncs.low_rank_vjp,
+                           (f.u, f.s, f.vh, np.asarray(k, np.intp),
+                            f.cast(y, transpose=f.wide), _eps(eps, f.dtype, f.m, f.n)),
+                           (2, 1, 2, 0, 2, 0), workers)
+    return f.flip(out), degenerate
 
 
 def low_rank_jvp(u, s, vh, k, da, *, eps=None, workers=1):
@@ -614,12 +620,7 @@ def low_rank_jvp(u, s, vh, k, da, *, eps=None, workers=1):
     array([[1. , 1.5],
            [1.5, 0. ]])
     """
-    f = _Factors(u, s, vh, da)
-    dl, degenerate = _run(_gufuncs.low_rank_jvp,
-                          (f.u, f.s, f.vh, np.asarray(k, np.intp),
-                           f.cast(da, transpose=f.wide), _eps(eps, f.dtype, f.m, f.n)),
-                          (2, 1, 2, 0, 2, 0), workers)
-    return f.flip(dl), degenerate
+    return _low_rank_derivative(u, s, vh, k, da, eps, workers)
 
 
 def _eigen_operands(w, q, *others):

@@ -10,7 +10,6 @@ from ._gufuncs_api import eigvalsh_upper as eigvalsh_upper
 from ._gufuncs_api import eigvalsh_vjp as eigvalsh_vjp
 from ._gufuncs_api import kabsch as kabsch
 from ._gufuncs_api import kabsch_reflection as kabsch_reflection
-from ._gufuncs_api import low_rank_jvp as low_rank_jvp
 from ._gufuncs_api import low_rank_m_ge_n as low_rank_m_ge_n
 from ._gufuncs_api import low_rank_m_lt_n as low_rank_m_lt_n
 from ._gufuncs_api import low_rank_vjp as low_rank_vjp
